@@ -1,0 +1,657 @@
+"""Evidence documents: accept uploads safely, read them, check them against the intake.
+
+``accept_upload`` recognises a file by its content, refuses what it cannot take
+with a ``DocumentRejected`` that carries the HTTP status and a sentence for the
+customer, and reads the rest in a child process limited in time and memory.
+``check_document`` compares the text read with the porting request and returns
+``Finding`` rows for the customer and the porting team. Nothing here touches
+Flask or the database, and no document text or phone number is ever logged.
+"""
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import unicodedata
+from dataclasses import dataclass
+from itertools import permutations
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+logger = logging.getLogger(__name__)
+
+_READER = Path(__file__).with_name("doc_reader.py")
+
+ACCEPTED_TYPES = {
+    "application/pdf": ".pdf",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+}
+KINDS = ("bill", "google_voice_screenshot", "receipt", "portal_screenshot", "csr")
+MAX_FILENAME_CHARS = 100
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one upload may cost; the defaults suit a small shared server."""
+
+    max_file_bytes: int = 10 * 2**20
+    max_request_bytes: int = 25 * 2**20
+    max_pdf_pages: int = 20
+    max_image_pixels: int = 40_000_000
+    parse_seconds: float = 15
+    parse_memory_bytes: int = 512 * 2**20
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class DocumentRejected(Exception):
+    """An upload we will not store: ``code`` and ``status`` for the HTTP error,
+    ``message`` for the customer, ``reason`` for logs and tests."""
+
+    def __init__(self, code: str, status: int, message: str, reason: str):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.message = message
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """An upload ready to store, with the text read from it (never to be logged)."""
+
+    data: bytes
+    media_type: str
+    filename: str
+    size: int
+    sha256: str
+    pages: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One cross-check: a ``message`` for the customer, a ``detail`` for staff."""
+
+    code: str
+    ok: bool
+    message: str
+    detail: str
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:g} MB"
+
+
+_PHOTO_HINT = "or a photo or screenshot of the document."
+_REJECTIONS = {
+    "empty": (
+        "bad_request",
+        400,
+        "That file is empty. Please choose the file again, or take a new photo "
+        "or screenshot.",
+    ),
+    "unsupported_file": (
+        "unsupported_file",
+        415,
+        "We can take PDF, PNG or JPEG files only. Please upload the document as a "
+        "PDF, " + _PHOTO_HINT,
+    ),
+    "unsupported_image": (
+        "unsupported_file",
+        415,
+        "We can't open pictures in this format yet. Please save it as a JPEG or "
+        "PNG, or take a screenshot of it, and upload that.",
+    ),
+    "encrypted": (
+        "unsupported_file",
+        415,
+        "This PDF is locked with a password, so we can't open it. Please upload a "
+        "copy without a password (your provider's website usually has one), "
+        + _PHOTO_HINT,
+    ),
+    "damaged": (
+        "bad_request",
+        400,
+        "We couldn't open this file; it may be damaged or only partly downloaded. "
+        "Please download it again and upload the new copy, " + _PHOTO_HINT,
+    ),
+    "too_many_pages": (
+        "too_large",
+        413,
+        "This PDF has more than {max_pdf_pages} pages. Please upload just the pages "
+        "that show your name, address and phone numbers.",
+    ),
+    "too_many_pixels": (
+        "too_large",
+        413,
+        "This picture is too big for us to read. Please upload a smaller photo or "
+        "a screenshot.",
+    ),
+    "too_complex": (
+        "too_large",
+        413,
+        "This file took too long to read. Please upload a simpler copy, such as "
+        "the PDF from your provider's website, " + _PHOTO_HINT,
+    ),
+    "file_too_large": (
+        "too_large",
+        413,
+        "This file is larger than {max_file}. Please upload a smaller copy; a PDF "
+        "from your provider or a phone photo usually fits.",
+    ),
+    "request_too_large": (
+        "too_large",
+        413,
+        "Together your files are larger than {max_request}. Please upload fewer "
+        "or smaller files.",
+    ),
+}
+
+
+def _reject(reason: str, limits: Limits) -> DocumentRejected:
+    code, status, message = _REJECTIONS[reason]
+    message = message.format(
+        max_pdf_pages=limits.max_pdf_pages,
+        max_file=_mb(limits.max_file_bytes),
+        max_request=_mb(limits.max_request_bytes),
+    )
+    logger.info("document rejected: %s (%s)", reason, status)
+    return DocumentRejected(code, status, message, reason)
+
+
+def sniff(data: bytes) -> str | None:
+    """The media type of a file judged by its first bytes, or None when unknown.
+
+    PDF, PNG and JPEG are what we accept; HEIC, WebP, GIF and TIFF are recognised
+    so that the customer can be told how to convert the photo.
+    """
+    head = data[:1024]
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    # Readers accept a PDF header anywhere in the first kilobyte.
+    if b"%PDF-" in head:
+        return "application/pdf"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1"):
+        return "image/heic"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "image/tiff"
+    return None
+
+
+def sanitise_filename(filename: str, media_type: str) -> str:
+    """A file name safe to store and show: no folders, control characters or
+    surprises, with the extension of the file's real type."""
+    name = unicodedata.normalize("NFC", filename or "")
+    name = re.split(r"[/\\]", name)[-1]
+    # Cc are control characters; Cf include the right-to-left override that
+    # makes "bill\u202efdp.exe" look like "billexe.pdf".
+    name = "".join(
+        " " if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char
+        for char in name
+    )
+    name = re.sub(r'[<>:"|?*;]', "_", name)
+    name = " ".join(name.split()).lstrip(". ")
+
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    wanted = ACCEPTED_TYPES[media_type]
+    if extension.lower() in ("jpg", "jpeg") and wanted == ".jpg":
+        wanted = "." + extension
+    elif extension.lower() == wanted[1:]:
+        wanted = "." + extension
+    elif dot and not re.fullmatch(r"[A-Za-z0-9]{1,5}", extension):
+        stem = name
+    stem = stem.rstrip(". ")[:MAX_FILENAME_CHARS].rstrip(". ") or "document"
+    return stem + wanted
+
+
+def accept_upload(
+    data: bytes,
+    filename: str,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    already_stored_bytes: int = 0,
+) -> Accepted:
+    """Check, read and clean one upload, or raise ``DocumentRejected``.
+
+    ``already_stored_bytes`` is what the same request stored before this file,
+    so that the request limit covers every file in it.
+    """
+    if not data:
+        raise _reject("empty", limits)
+    if len(data) > limits.max_file_bytes:
+        raise _reject("file_too_large", limits)
+    if already_stored_bytes + len(data) > limits.max_request_bytes:
+        raise _reject("request_too_large", limits)
+    media_type = sniff(data)
+    if media_type not in ACCEPTED_TYPES:
+        image = media_type is not None and media_type.startswith("image/")
+        raise _reject("unsupported_image" if image else "unsupported_file", limits)
+
+    answer = _read_in_child(data, media_type, limits)
+    if not answer.get("ok"):
+        raise _reject(answer.get("reason", "damaged"), limits)
+
+    stored = base64.b64decode(answer["data"]) if answer["data"] else data
+    logger.info(
+        "document accepted: %s, %d bytes, %d pages",
+        media_type,
+        len(stored),
+        answer["pages"],
+    )
+    return Accepted(
+        data=stored,
+        media_type=media_type,
+        filename=sanitise_filename(filename, media_type),
+        size=len(stored),
+        sha256=hashlib.sha256(stored).hexdigest(),
+        pages=answer["pages"],
+        text=answer["text"],
+    )
+
+
+def _read_in_child(data: bytes, media_type: str, limits: Limits) -> dict:
+    """Run the reader in its own process group, killed when it overstays."""
+    header = {
+        "media_type": media_type,
+        "max_pdf_pages": limits.max_pdf_pages,
+        "max_image_pixels": limits.max_image_pixels,
+        "memory_bytes": limits.parse_memory_bytes,
+        "seconds": limits.parse_seconds,
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-I", str(_READER)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+    )
+    payload = json.dumps(header).encode() + b"\n" + data
+    try:
+        out, _ = child.communicate(payload, timeout=limits.parse_seconds)
+    except subprocess.TimeoutExpired:
+        # The whole group, so that a pdftoppm or tesseract it started dies too.
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
+        logger.info("document reader stopped after %s s", limits.parse_seconds)
+        return {"ok": False, "reason": "too_complex"}
+    if child.returncode != 0:
+        # Out of memory outside the reader's own handlers, killed by the CPU
+        # limit, or crashed: in each case the file asked for more than we give.
+        logger.info("document reader ended with status %s", child.returncode)
+        return {"ok": False, "reason": "too_complex"}
+    try:
+        return json.loads(out)
+    except ValueError:
+        return {"ok": False, "reason": "damaged"}
+
+
+# --- Cross-checks against the intake -------------------------------------------
+
+_DOCUMENT_NAMES = {
+    "bill": "bill",
+    "csr": "Customer Service Record",
+    "receipt": "receipt",
+    "portal_screenshot": "screenshot",
+    "google_voice_screenshot": "screenshot",
+}
+_CHECKS = {
+    "bill": ("numbers", "name", "address"),
+    "csr": ("numbers", "name", "address"),
+    "receipt": ("numbers", "name"),
+    "portal_screenshot": ("numbers",),
+    "google_voice_screenshot": ("numbers", "email"),
+}
+# Fewer letters and digits than this, or fewer words, and we read nothing useful.
+MIN_READABLE_CHARS = 15
+MIN_READABLE_WORDS = 3
+FUZZY_THRESHOLD = 88
+# Below this length a fuzzy match finds a look-alike in almost any page.
+MIN_FUZZY_LENGTH = 6
+
+# Letters OCR reads in place of digits, corrected only inside number-like words.
+_OCR_DIGITS = str.maketrans("OoDQlIi|!SsBZz", "00001111155822")
+_LEGAL_WORDS = {
+    "co",
+    "company",
+    "corp",
+    "corporation",
+    "dba",
+    "inc",
+    "incorporated",
+    "limited",
+    "llc",
+    "llp",
+    "lp",
+    "ltd",
+    "pc",
+    "plc",
+    "pllc",
+    "the",
+}
+_STREET_WORDS = {
+    "avenue": "ave",
+    "av": "ave",
+    "boulevard": "blvd",
+    "circle": "cir",
+    "court": "ct",
+    "drive": "dr",
+    "east": "e",
+    "expressway": "expy",
+    "highway": "hwy",
+    "lane": "ln",
+    "north": "n",
+    "northeast": "ne",
+    "northwest": "nw",
+    "parkway": "pkwy",
+    "place": "pl",
+    "road": "rd",
+    "south": "s",
+    "southeast": "se",
+    "southwest": "sw",
+    "square": "sq",
+    "street": "st",
+    "terrace": "ter",
+    "west": "w",
+}
+_UNIT = re.compile(r",|#|\b(?:suite|ste|apt|apartment|unit|floor|fl|room|rm)\b", re.I)
+_EMAIL = re.compile(
+    r"[A-Za-z0-9._%+-]+\s?[@©]\s?[A-Za-z0-9-]+(?:\s?\.\s?[A-Za-z0-9-]+)+"
+)
+
+
+def check_document(kind: str, text: str, intake: dict) -> list[Finding]:
+    """Compare what a document says with the porting request.
+
+    Every check the kind calls for yields one ``Finding``; a check whose intake
+    field is empty is left out. Text too thin to judge yields one ``unreadable``
+    finding instead. ``number_list`` uploads are checked elsewhere, so none.
+    """
+    if kind == "number_list":
+        return []
+    if kind not in _CHECKS:
+        raise ValueError(f"unknown document kind: {kind}")
+    document = _DOCUMENT_NAMES[kind]
+    if not _readable(text):
+        return [_unreadable(document, text)]
+
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    findings = []
+    for check in _CHECKS[kind]:
+        finding = _CHECKERS[check](document, text, lines, intake)
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+def _readable(text: str) -> bool:
+    text = text or ""
+    words = re.findall(r"[^\W_]{3,}", text)
+    return len(words) >= MIN_READABLE_WORDS and _alnum(text) >= MIN_READABLE_CHARS
+
+
+def _alnum(text: str) -> int:
+    return sum(char.isalnum() for char in text)
+
+
+def _unreadable(document: str, text: str) -> Finding:
+    return Finding(
+        code="unreadable",
+        ok=False,
+        message=(
+            f"We couldn't read this {document}. Please upload a sharper photo taken "
+            "straight on in good light, or the PDF from your provider if you have one."
+        ),
+        detail=f"only {_alnum(text or '')} letters and digits could be read",
+    )
+
+
+def _compact(text: str) -> str:
+    return "".join(char for char in text.casefold() if char.isalnum())
+
+
+def _digit_fixed(text: str) -> str:
+    """The text with O, l, S and friends read as digits inside number-like words."""
+    words = []
+    for word in re.split(r"(\s+)", text):
+        letters_and_digits = [char for char in word if char.isalnum()]
+        digits = sum(char.isdigit() for char in letters_and_digits)
+        if digits and digits * 2 >= len(letters_and_digits):
+            word = word.translate(_OCR_DIGITS)
+        words.append(word)
+    return "".join(words)
+
+
+def _digit_runs(text: str) -> list[str]:
+    runs = re.finditer(r"\d(?:[\s().\-/]{0,3}\d)*", _digit_fixed(text))
+    return [re.sub(r"\D", "", run.group()) for run in runs]
+
+
+def _national_number(e164: str) -> str:
+    digits = re.sub(r"\D", "", e164)
+    # NANP numbers are printed without the country code more often than with it.
+    if digits.startswith("1") and len(digits) == 11:
+        return digits[1:]
+    import phonenumbers
+
+    try:
+        return str(phonenumbers.parse(e164).national_number)
+    except phonenumbers.NumberParseException:
+        return digits
+
+
+def _check_numbers(document: str, text: str, lines, intake: dict) -> Finding | None:
+    numbers = [n for n in intake.get("numbers") or [] if n]
+    if not numbers:
+        return None
+    runs = _digit_runs(text)
+    missing = [n for n in numbers if not any(_national_number(n) in r for r in runs)]
+    if not missing:
+        count = "number" if len(numbers) == 1 else f"{len(numbers)} numbers"
+        return Finding(
+            code="numbers",
+            ok=True,
+            message=f"We found your {count} on this {document}.",
+            detail=f"{len(numbers)} of {len(numbers)} numbers found",
+        )
+    endings = _join_words([n[-4:] for n in missing])
+    which = "the number" if len(missing) == 1 else "the numbers"
+    return Finding(
+        code="numbers",
+        ok=False,
+        message=(
+            f"We couldn't find {which} ending in {endings} on this {document}. "
+            f"If it shows on another page or another {document}, please upload that "
+            "too; otherwise you can go on anyway."
+        ),
+        detail=f"missing {len(missing)} of {len(numbers)} numbers: "
+        + ", ".join(missing),
+    )
+
+
+def _join_words(words: list[str]) -> str:
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _windows(lines: list[str]) -> list[str]:
+    """Each line, and each pair of neighbouring lines for values that wrap."""
+    pairs = [f"{a} {b}" for a, b in zip(lines, lines[1:], strict=False)]
+    return lines + pairs
+
+
+def _phrase_score(words: list[str], windows: list[str]) -> float:
+    """Best fuzzy score of the words, in any order when few, within one window.
+
+    Comparing without spaces copes with words run together by glyph-by-glyph
+    PDFs and with OCR splitting a word in two.
+    """
+    if not words:
+        return 0.0
+    orders = permutations(words) if len(words) <= 3 else [words]
+    needles = {"".join(order) for order in orders}
+    best = 0.0
+    for window in windows:
+        hay = _compact(window)
+        for needle in needles:
+            if len(hay) <= len(needle):
+                score = fuzz.ratio(needle, hay)
+            else:
+                score = fuzz.partial_ratio(needle, hay)
+            best = max(best, score)
+    return best
+
+
+def _matches(words: list[str], score: float) -> bool:
+    needed = 100 if len("".join(words)) < MIN_FUZZY_LENGTH else FUZZY_THRESHOLD
+    return bool(words) and score >= needed
+
+
+def _name_words(name: str) -> list[str]:
+    words = re.findall(r"[^\W_]+", name.casefold().replace("&", " and "))
+    return [word for word in words if word not in _LEGAL_WORDS]
+
+
+def _check_name(document: str, text: str, lines, intake: dict) -> Finding | None:
+    names = [
+        (field, intake.get(field) or "")
+        for field in ("name_on_bill", "business_name")
+        if (intake.get(field) or "").strip()
+    ]
+    if not names:
+        return None
+    windows = _windows(lines)
+    notes = []
+    for field, name in names:
+        words = _name_words(name)
+        score = _phrase_score(words, windows)
+        notes.append(f"{field} {'found' if _matches(words, score) else 'not found'}")
+        if _matches(words, score):
+            return Finding(
+                code="name",
+                ok=True,
+                message=f"The name on this {document} matches.",
+                detail="; ".join(notes) + f" (score {score:.0f})",
+            )
+    shown = names[0][1].strip()
+    return Finding(
+        code="name",
+        ok=False,
+        message=(
+            f"We couldn't find the name “{shown}” on this {document}. The carrier "
+            f"checks that the name matches the {document} exactly, so please check "
+            f"the name you gave us or upload another {document}. You can also go "
+            "on anyway."
+        ),
+        detail="; ".join(notes),
+    )
+
+
+def _street_parts(street: str) -> tuple[str, list[str]]:
+    """The house number and the normalised street-name words of an address line."""
+    street = _UNIT.split(street, maxsplit=1)[0]
+    match = re.match(r"\s*(\d+[A-Za-z]?)\b\s*(.*)", street)
+    number, rest = (match.group(1), match.group(2)) if match else ("", street)
+    words = re.findall(r"[^\W_]+", rest.casefold())
+    return number.casefold(), [_STREET_WORDS.get(word, word) for word in words]
+
+
+def _normalise_street_words(line: str) -> str:
+    words = re.findall(r"[^\W_]+", line.casefold())
+    return " ".join(_STREET_WORDS.get(word, word) for word in words)
+
+
+def _check_address(document: str, text: str, lines, intake: dict) -> Finding | None:
+    street = (intake.get("service_street") or "").strip()
+    if not street:
+        return None
+    number, words = _street_parts(street)
+    fixed_lines = [_normalise_street_words(_digit_fixed(line)) for line in lines]
+    windows = _windows(fixed_lines)
+    if number:
+        # The house number must stand alone: 123 Main St is not 1234 Main St.
+        alone = re.compile(rf"(?<![0-9]){re.escape(number)}(?![0-9])")
+        windows = [w for w in windows if alone.search(w.replace(" ", ""))]
+    street_found = _matches(words, _phrase_score([number, *words], windows))
+
+    zip_code = re.sub(r"\D", "", intake.get("service_zip") or "")[:5]
+    zip_found = bool(zip_code) and bool(
+        re.search(rf"(?<!\d){zip_code}(?!\d)", _digit_fixed(text))
+    )
+    city_words = _name_words(intake.get("service_city") or "")
+    city_found = _matches(city_words, _phrase_score(city_words, _windows(lines)))
+
+    detail = (
+        f"street {'found' if street_found else 'not found'}; "
+        f"ZIP {'found' if zip_found else 'not found'}; "
+        f"city {'found' if city_found else 'not found'}"
+    )
+    if street_found and (zip_found or city_found):
+        return Finding(
+            code="address",
+            ok=True,
+            message=f"The service address on this {document} matches.",
+            detail=detail,
+        )
+    return Finding(
+        code="address",
+        ok=False,
+        message=(
+            f"We couldn't find your service address, {street}, on this {document}. "
+            f"If the {document} goes to another address, that's fine and you can go "
+            f"on; otherwise please upload a {document} that shows it."
+        ),
+        detail=detail,
+    )
+
+
+def _check_email(document: str, text: str, lines, intake: dict) -> Finding | None:
+    shown = [_compact(found) for found in _EMAIL.findall(text)]
+    contact = _compact(intake.get("contact_email") or "")
+    contact_shown = bool(contact) and _matches(
+        [contact], _phrase_score([contact], _windows(lines))
+    )
+    if shown or contact_shown:
+        same = "matches" if contact_shown else "differs from"
+        return Finding(
+            code="email",
+            ok=True,
+            message=f"We can see the account e-mail address on this {document}.",
+            detail=f"an e-mail address is shown; it {same} the contact e-mail",
+        )
+    return Finding(
+        code="email",
+        ok=False,
+        message=(
+            f"We couldn't see an e-mail address on this {document}. Please take a "
+            "new screenshot of the Google Voice settings page that shows your number "
+            "and the e-mail address you sign in with, or go on anyway."
+        ),
+        detail="no e-mail address found",
+    )
+
+
+_CHECKERS = {
+    "numbers": _check_numbers,
+    "name": _check_name,
+    "address": _check_address,
+    "email": _check_email,
+}
