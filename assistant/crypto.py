@@ -1,0 +1,40 @@
+"""Encryption at rest for secret fields (account number, PIN, billing number)."""
+
+from cryptography.fernet import Fernet
+from cryptography.fernet import InvalidToken
+from cryptography.fernet import MultiFernet
+
+SECRET_FIELDS = ("account_number", "pin", "btn")
+
+
+class FieldCipher:
+    """Encrypts with the newest key and decrypts with any configured key."""
+
+    def __init__(self, keys: list[str]):
+        if not keys:
+            raise RuntimeError(
+                "No encryption key is configured: run `flask --app wsgi setup` "
+                "or set ASSISTANT_ENCRYPTION_KEYS."
+            )
+        self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
+
+    def encrypt(self, value: str) -> str:
+        return self._fernet.encrypt(value.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken as error:
+            raise RuntimeError("A secret field could not be decrypted.") from error
+
+    def rotate(self, token: str) -> str:
+        """Re-encrypt a token under the newest key."""
+        return self._fernet.rotate(token.encode()).decode()
+
+
+def mask(value: str | None, keep: int = 2) -> str:
+    """Show only the last characters of a secret, e.g. •••••67."""
+    if not value:
+        return ""
+    shown = value[-keep:] if len(value) > keep + 2 else ""
+    return "•" * max(len(value) - len(shown), 4) + shown

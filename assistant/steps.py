@@ -1,0 +1,886 @@
+"""What each intake step does with a message before the flow moves on."""
+
+import logging
+import re
+from dataclasses import dataclass
+from dataclasses import field
+
+from flask import current_app
+
+from assistant import eligibility
+from assistant import knowledge
+from assistant import numbers as numbering
+from assistant import schedule
+from assistant.crypto import SECRET_FIELDS
+from assistant.crypto import mask
+from flows.engine import fire
+from flows.intake import EVIDENCE_OF
+from flows.intake import TYPE_LABELS
+from flows.intake import input_for
+
+log = logging.getLogger(__name__)
+
+YES = {
+    "yes",
+    "y",
+    "yeah",
+    "yep",
+    "yup",
+    "sure",
+    "correct",
+    "right",
+    "ok",
+    "okay",
+    "true",
+    "it is",
+    "they are",
+    "that's right",
+    "affirmative",
+}
+NO = {
+    "no",
+    "n",
+    "nope",
+    "nah",
+    "not",
+    "false",
+    "wrong",
+    "incorrect",
+    "they aren't",
+    "it isn't",
+    "not yet",
+}
+PORT_WORDS = re.compile(
+    r"\b(port|porting|transfer|move|bring|switch)\b.*\b(number|numbers|line|lines)\b"
+    r"|\b(port|transfer) (my|our)\b",
+    re.IGNORECASE,
+)
+SHARED_FIELDS = (
+    "name_on_bill",
+    "business_name",
+    "authorized_name",
+    "authorized_title",
+    "service_street",
+    "service_unit",
+    "service_city",
+    "service_state",
+    "service_zip",
+    "contact_email",
+    "contact_phone",
+)
+
+
+@dataclass
+class Turn:
+    conversation: object
+    slots: dict
+    secrets: dict
+    request_info: dict
+    model: object = None
+    errors: dict = field(default_factory=dict)
+
+    @property
+    def fields(self) -> dict:
+        return self.slots.setdefault("fields", {})
+
+    def say(self, text: str, kind: str = "text", topic: str | None = None) -> None:
+        self.model.out.append({"kind": kind, "text": text, "topic": topic})
+
+    def proceed(self) -> bool:
+        self.slots.setdefault("history", []).append(self.model.state)
+        return fire(self.model, "proceed")
+
+
+def yes_or_no(text: str) -> str | None:
+    said = re.sub(r"[^\w\s']", "", text.lower()).strip()
+    if said in YES or said.startswith(("yes ", "yeah ", "yep ")):
+        return "yes"
+    if said in NO or said.startswith(("no ", "nope ")):
+        return "no"
+    return None
+
+
+def kb() -> knowledge.KnowledgeBase:
+    return knowledge.KnowledgeBase.load(
+        current_app.config.get("KNOWLEDGE_BASE") or None,
+        brand=current_app.config["BRAND_NAME"],
+    )
+
+
+# Commands that work from any step.
+def run_command(turn: Turn, command: str) -> None:
+    model = turn.model
+    if command == "start_over":
+        keep = {"references": turn.slots.get("references", [])}
+        turn.slots.clear()
+        turn.slots.update(keep)
+        turn.secrets.clear()
+        turn.say("No problem, let's start again.", "notice")
+        fire(model, "restart")
+    elif command == "back":
+        history = turn.slots.get("history", [])
+        if not history or model.state in ("submitted", "welcome"):
+            turn.say("There's no earlier step to go back to from here.", "notice")
+            model.ask()
+            return
+        _set_state(model, history.pop())
+        model.ask()
+    elif command in ("human", "status"):
+        if model.state not in ("human", "status"):
+            turn.slots["resume"] = model.state
+        fire(model, "ask_human" if command == "human" else "ask_status")
+
+
+def _set_state(model, state: str) -> None:
+    from flows.intake import INTAKE
+
+    INTAKE.machine.set_state(state, model=model)
+
+
+def answer_topic(turn: Turn, topic: str) -> None:
+    base = kb()
+    if topic not in base.ids:
+        turn.say("I don't have an answer on that yet. Could you ask it another way?")
+        turn.model.ask()
+        return
+    entry = base.entry(topic)
+    turn.say(_answer_text(entry.answer, entry.details), "faq", topic)
+    _offer_related(turn, base, entry.related)
+    turn.model.ask()
+
+
+def _answer_text(answer: str, details: str) -> str:
+    return f"{answer}\n\n{details}".strip() if details else answer
+
+
+def digress(turn: Turn, text: str) -> None:
+    """Free text the step couldn't use: a porting question, or a gentle re-ask."""
+    base = kb()
+    state = turn.model.state
+    if state in ("welcome", "faq") or base.looks_like_question(text):
+        context = {k: turn.fields.get(k) for k in ("number_type", "messaging_use")}
+        answer = base.ask(text, context)
+        if answer.topic:
+            turn.say(answer.text, "faq", answer.topic)
+            _offer_related(turn, base, [rid for rid, _ in answer.related])
+        else:
+            turn.say(answer.text)
+            if answer.suggestions:
+                turn.slots["suggested"] = [rid for rid, _ in answer.suggestions]
+        if state == "welcome" and PORT_WORDS.search(text) and not answer.topic:
+            turn.slots["intent"] = "port"
+            turn.proceed()
+            return
+        turn.model.ask()
+        return
+    if state == "welcome" and PORT_WORDS.search(text):
+        turn.slots["intent"] = "port"
+        turn.proceed()
+        return
+    turn.say("Sorry, I didn't quite get that.", "notice")
+    turn.model.ask()
+
+
+def _offer_related(turn: Turn, base, related: list[str]) -> None:
+    titles = [base.entry(rid).title for rid in related if rid in base.ids][:3]
+    if not titles:
+        return
+    turn.slots["suggested"] = [rid for rid in related if rid in base.ids][:3]
+    if turn.model.state not in ("welcome", "faq"):
+        turn.say("Related: " + "; ".join(titles) + ".", "notice")
+
+
+# The steps.
+def welcome(turn: Turn, event) -> bool:
+    if event.kind != "choice":
+        return False
+    turn.slots["intent"] = event.value
+    if event.value == "status":
+        turn.slots["resume"] = "welcome"
+    return turn.proceed()
+
+
+def faq(turn: Turn, event) -> bool:
+    if event.kind == "choice" and event.value in ("port", "status"):
+        turn.slots["intent"] = event.value
+        turn.slots["resume"] = "welcome"
+        return turn.proceed()
+    return False
+
+
+def numbers_step(turn: Turn, event) -> bool:
+    if event.kind == "form":
+        event.kind, event.value = "text", _form_value(event, "numbers")
+    if event.kind == "document":
+        result = event.document["parsed"]
+    elif event.kind == "text":
+        result = numbering.parse_numbers(
+            str(event.value), current_app.config["SUPPORTED_REGIONS"][0]
+        )
+        if not result.numbers and not result.issues:
+            return False
+    else:
+        return False
+
+    for line in result.summary_lines():
+        turn.say(line, "notice")
+    if not result.numbers:
+        turn.errors["numbers"] = [i.message for i in result.issues] or [
+            "I couldn't find a phone number there."
+        ]
+        turn.say(
+            "I couldn't find a number I can use there. Please check it and "
+            "send it again, for example (415) 555-0123.",
+            "error",
+        )
+        turn.model.ask()
+        return True
+
+    _store_numbers(turn, result)
+    return turn.proceed()
+
+
+def _store_numbers(turn: Turn, result) -> None:
+    parsed = [n.to_dict() for n in result.numbers]
+    groups = eligibility.split_requests(result.numbers)
+    turn.slots["parsed"] = parsed
+    turn.slots["groups"] = [[n.e164 for n in group] for group in groups]
+    turn.slots["group"] = 0
+    turn.slots["to_confirm"] = [
+        f"{n.raw} → {n.display}" if n.vanity else n.display
+        for n in result.needs_confirmation
+    ]
+    turn.slots["confirmed"] = False
+    turn.slots.pop("eligibility", None)
+    _begin_group(turn, keep_shared=True)
+    if len(groups) > 1:
+        turn.say(
+            f"Toll-free and local numbers are moved on separate requests, so I'll "
+            f"make {len(groups)} requests and we'll go through them one after the "
+            "other. Details they share are asked only once.",
+            "notice",
+        )
+
+
+def _begin_group(turn: Turn, keep_shared: bool) -> None:
+    group = turn.slots["groups"][turn.slots["group"]]
+    shared = {k: turn.fields.get(k) for k in SHARED_FIELDS if turn.fields.get(k)}
+    fields = {"numbers": group}
+    if keep_shared:
+        fields.update(shared)
+    by_e164 = {n["e164"]: n for n in turn.slots.get("parsed", [])}
+    kinds = {by_e164.get(e, {}).get("line_type") for e in group}
+    if kinds == {"toll_free"}:
+        fields["number_type"] = "toll_free"
+    turn.slots["fields"] = fields
+    turn.slots["type_choices"] = ["mobile", "landline", "voip", "google_voice"]
+    turn.slots.pop("has_evidence", None)
+    turn.slots["documents"] = []
+    turn.secrets.clear()
+
+
+def numbers_confirm(turn: Turn, event) -> bool:
+    if event.kind != "choice":
+        return False
+    turn.slots["confirmed"] = event.value == "yes"
+    if event.value == "no":
+        turn.slots["to_confirm"] = []
+        turn.say(
+            "Thanks for checking. Please send the numbers again as you'd like them.",
+            "notice",
+        )
+    return turn.proceed()
+
+
+def number_type(turn: Turn, event) -> bool:
+    if event.kind == "form":
+        event.kind, event.value = "choice", _form_value(event, "number_type")
+        if event.value not in turn.slots.get("type_choices", []):
+            turn.errors["number_type"] = ["Please pick one of the number types shown."]
+            turn.model.ask()
+            return True
+    if event.kind != "choice":
+        return False
+    turn.fields["number_type"] = event.value
+    return turn.proceed()
+
+
+def active(turn: Turn, event) -> bool:
+    value = _yes_no_event(turn, event, "active")
+    if value is None:
+        return False
+    turn.fields["active"] = value
+    _judge_eligibility(turn)
+    return turn.proceed()
+
+
+def _judge_eligibility(turn: Turn, carrier: str | None = None) -> None:
+    from assistant.submission import open_numbers
+
+    config = current_app.config
+    by_e164 = {n["e164"]: n for n in turn.slots.get("parsed", [])}
+    chosen = [by_e164[e] for e in turn.fields["numbers"] if e in by_e164]
+    result = eligibility.check_eligibility(
+        chosen,
+        supported_regions=tuple(config["SUPPORTED_REGIONS"]),
+        active=turn.fields.get("active"),
+        carrier=carrier,
+        refusing_carriers=tuple(config["REFUSING_CARRIERS"]),
+        open_numbers=open_numbers(turn.fields["numbers"], turn.conversation.id),
+    )
+    alternatives = []
+    for item in result.ineligible:
+        for line in item.alternatives:
+            if line not in alternatives:
+                alternatives.append(line)
+    turn.slots["eligibility"] = {
+        "eligible": result.eligible,
+        "ineligible": [
+            {
+                "display": numbering.format_number(i.e164),
+                "code": i.code,
+                "reason": i.reason,
+            }
+            for i in result.ineligible
+        ],
+        "alternatives": alternatives,
+    }
+    turn.slots.setdefault("not_ported", [])
+    for item in result.ineligible:
+        turn.slots["not_ported"].append(
+            {"e164": item.e164, "code": item.code, "reason": item.reason}
+        )
+    turn.fields["numbers"] = result.eligible
+
+
+def ineligible_some(turn: Turn, event) -> bool:
+    if event.kind != "choice":
+        return False
+    if event.value == "no":
+        run_command(turn, "start_over")
+        return True
+    return turn.proceed()
+
+
+def ineligible(turn: Turn, event) -> bool:
+    if event.kind != "choice":
+        return False
+    if event.value == "port":
+        turn.slots["intent"] = "port"
+        return turn.proceed()
+    if event.value == "faq":
+        answer_topic(turn, "ineligible-alternatives")
+        return True
+    return False
+
+
+def messaging_use(turn: Turn, event) -> bool:
+    if event.kind == "form":
+        event.kind, event.value = "choice", _form_value(event, "messaging_use")
+        offered = [c["id"] for c in input_for("messaging_use", turn.slots)["choices"]]
+        if event.value not in offered:
+            turn.errors["messaging_use"] = ["Please pick one of the options shown."]
+            turn.model.ask()
+            return True
+    if event.kind != "choice":
+        return False
+    turn.fields["messaging_use"] = event.value
+    if event.value == "toll_free_messaging":
+        turn.say(
+            "Good to know. Toll-free texting needs its verification filed again, "
+            "and that can only happen after the move is complete (one filed "
+            "earlier is refused). We'll remind you and help you file it the day "
+            "the number goes live.",
+            "notice",
+        )
+    if turn.fields.get("number_type") == "toll_free":
+        turn.say(
+            f"For toll-free numbers we change the RespOrg to ours "
+            f"({current_app.config['RESPORG_ID']}). Keep your current service "
+            "active for at least 10 days after we file, and don't cancel it "
+            "until we confirm the move.",
+            "notice",
+        )
+    turn.slots["provider_help"] = eligibility.carrier_hint(
+        "", turn.fields.get("number_type", "")
+    )
+    return turn.proceed()
+
+
+VETTING = {
+    "political": "about 5 to 10 business days",
+    "financial": "about 5 to 10 business days",
+    "other": "usually 1 to 3 days",
+}
+
+
+def campaign(turn: Turn, event) -> bool:
+    if event.kind == "choice" and event.value == "skip":
+        values = {}
+    elif event.kind == "form":
+        form = _validated(turn, "campaign", event)
+        if form is None:
+            return True
+        values = {k: v for k, v in form.data.items() if k != "csrf_token"}
+    else:
+        return False
+    turn.fields.update({k: (v or "").strip() for k, v in values.items()})
+    vertical = turn.fields.get("vertical") or "other"
+    turn.say(
+        f"Thanks. Re-linking the number to your campaign takes {VETTING[vertical]} "
+        "for your industry. Until then the number can't send business texts, "
+        "though it may still receive them. We can pre-verify your brand and "
+        "campaign now so that wait is short, and add a temporary number if you "
+        "need to keep texting meanwhile.",
+        "notice",
+    )
+    return turn.proceed()
+
+
+def provider(turn: Turn, event) -> bool:
+    if event.kind != "form":
+        return False
+    _keep_masked_secrets(turn, event)
+    form = _validated(turn, "provider", event)
+    if form is None:
+        return True
+    data = form.data
+    turn.fields["carrier"] = data["carrier"].strip()
+    turn.fields["account_type"] = data["account_type"]
+    turn.fields["no_pin"] = bool(data["no_pin"])
+    for name in SECRET_FIELDS:
+        turn.secrets[name] = (data.get(name) or "").strip()
+    turn.fields["masked"] = {n: mask(v) for n, v in turn.secrets.items() if v}
+    warning = eligibility.account_number_warning(
+        turn.secrets["account_number"], turn.fields["numbers"]
+    )
+    if warning:
+        turn.say(warning, "notice")
+    _judge_eligibility(turn, carrier=turn.fields["carrier"])
+    turn.slots.pop("drafts", None)
+    return turn.proceed()
+
+
+def _keep_masked_secrets(turn: Turn, event) -> None:
+    """A re-shown form carries masked secrets; keep the stored values for them."""
+    for name in SECRET_FIELDS:
+        sent = event.value.get(name)
+        if sent and turn.secrets.get(name) and sent == mask(turn.secrets[name]):
+            event.value[name] = turn.secrets[name]
+
+
+def full_port(turn: Turn, event) -> bool:
+    partial = _yes_no_event(turn, event, "partial_port")
+    if partial is None:
+        return False
+    turn.fields["partial_port"] = partial
+    if not partial:
+        turn.fields.pop("remaining_numbers_action", None)
+        turn.fields.pop("new_btn", None)
+    return turn.proceed()
+
+
+def remaining_action(turn: Turn, event) -> bool:
+    if event.kind == "form":
+        event.kind = "choice"
+        event.value = _form_value(event, "remaining_numbers_action")
+        if event.value not in ("keep", "disconnect"):
+            turn.errors["remaining_numbers_action"] = [
+                "Please choose keep or disconnect."
+            ]
+            turn.model.ask()
+            return True
+    if event.kind != "choice":
+        return False
+    turn.fields["remaining_numbers_action"] = event.value
+    btn = turn.secrets.get("btn")
+    btn_e164 = None
+    if btn:
+        parsed = numbering.parse_numbers(btn)
+        btn_e164 = parsed.numbers[0].e164 if parsed.numbers else None
+    turn.slots["btn_leaving"] = bool(
+        event.value == "keep" and btn_e164 and btn_e164 in turn.fields["numbers"]
+    )
+    return turn.proceed()
+
+
+def new_btn(turn: Turn, event) -> bool:
+    if event.kind == "form":
+        event.kind, event.value = "text", _form_value(event, "new_btn")
+    if event.kind != "text":
+        return False
+    parsed = numbering.parse_numbers(str(event.value))
+    if len(parsed.numbers) != 1:
+        return False
+    chosen = parsed.numbers[0]
+    if chosen.e164 in turn.fields["numbers"]:
+        turn.errors["new_btn"] = [
+            "That number is moving with this request. Please "
+            "pick one that stays on the account."
+        ]
+        turn.say(turn.errors["new_btn"][0], "error")
+        turn.model.ask()
+        return True
+    turn.fields["new_btn"] = chosen.e164
+    return turn.proceed()
+
+
+def loa_details(turn: Turn, event) -> bool:
+    if event.kind != "form":
+        return False
+    form = _validated(turn, "loa_details", event)
+    if form is None:
+        return True
+    values = {k: v for k, v in form.data.items() if k != "csrf_token"}
+    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
+    problems = _loa_problems(values)
+    if problems:
+        _reject_form(turn, "loa_details", event, problems)
+        return True
+    requested = values.pop("requested_date")
+    values["requested_date"] = requested.isoformat() if requested else ""
+    turn.fields.update(values)
+    for _name, sentence in eligibility.name_length_warnings(turn.fields).items():
+        turn.say(sentence, "notice")
+    turn.slots.pop("drafts", None)
+    return turn.proceed()
+
+
+def _loa_problems(values: dict) -> dict[str, list[str]]:
+    from assistant import loa
+    from forms.validators import check_service_address
+
+    problems: dict[str, list[str]] = {}
+    address = check_service_address(
+        values["service_street"],
+        values.get("service_unit") or "",
+        values["service_city"],
+        values["service_state"],
+        values["service_zip"],
+    )
+    for name, sentences in address.items():
+        problems.setdefault(name, []).extend(sentences)
+    if values.get("requested_date"):
+        config = current_app.config
+        sentence = schedule.check_requested_date(
+            values["requested_date"],
+            schedule_now(),
+            tz=config["TIMEZONE"],
+            cutoff_hour=config["CUTOFF_HOUR"],
+            min_business_days=config["MIN_PORT_BUSINESS_DAYS"],
+        )
+        if sentence:
+            problems.setdefault("requested_date", []).append(sentence)
+    for name, chars in loa.unrenderable_characters(values).items():
+        listed = " ".join(chars)
+        problems.setdefault(name, []).append(
+            f"The letter can't print {listed}. Please write it the way it appears "
+            "on your bill using other characters."
+        )
+    return problems
+
+
+def schedule_now():
+    from datetime import UTC
+    from datetime import datetime
+
+    override = current_app.config.get("NOW")
+    return override() if callable(override) else datetime.now(UTC)
+
+
+def documents_step(turn: Turn, event) -> bool:
+    kinds = EVIDENCE_OF.get(turn.fields.get("number_type"), ["bill"])
+    if event.kind == "document":
+        doc = event.document
+        turn.slots.setdefault("documents", []).append(
+            {"id": doc["id"], "kind": doc["kind"], "filename": doc["filename"]}
+        )
+        problems = [f for f in doc["findings"] if not f["ok"]]
+        for finding in problems:
+            turn.say(finding["message"], "notice")
+        if doc["kind"] in kinds:
+            turn.slots["has_evidence"] = True
+        if doc["kind"] == "csr" and not turn.slots.get("has_evidence"):
+            turn.say(
+                "Thanks for the CSR. We still need the proof of ownership "
+                "described above.",
+                "notice",
+            )
+            turn.model.ask()
+            return True
+        if problems:
+            turn.say(
+                "You can upload another document, or continue as it is and "
+                "our team will take a look.",
+                "notice",
+            )
+            return True
+        turn.say(f"Thanks, I've got {doc['filename']} and it looks right.", "notice")
+        if turn.model.state == "review":
+            return True
+        return turn.proceed()
+    if event.kind == "choice" and event.value in ("done", "skip"):
+        if not turn.slots.get("has_evidence"):
+            turn.say(
+                "We need this document before we can file the port: carriers use it "
+                "to confirm the numbers are yours. Please upload it when you have it "
+                "handy; your progress is saved.",
+                "notice",
+            )
+            turn.model.ask()
+            return True
+        return turn.proceed()
+    return False
+
+
+def csr(turn: Turn, event) -> bool:
+    if event.kind == "document":
+        doc = event.document
+        turn.slots.setdefault("documents", []).append(
+            {"id": doc["id"], "kind": doc["kind"], "filename": doc["filename"]}
+        )
+        for finding in doc["findings"]:
+            if not finding["ok"]:
+                turn.say(finding["message"], "notice")
+    elif not (event.kind == "choice" and event.value == "skip"):
+        return False
+    _prepare_review(turn)
+    return turn.proceed()
+
+
+def _prepare_review(turn: Turn) -> None:
+    fields = turn.fields
+    masked = fields.get("masked", {})
+    lines = [
+        "Numbers: " + ", ".join(numbering.format_number(e) for e in fields["numbers"]),
+        f"Type: {TYPE_LABELS.get(fields.get('number_type'), '')}",
+        f"Provider: {fields.get('carrier', '')} ({fields.get('account_type', '')}), "
+        f"account {masked.get('account_number', '')}"
+        + (f", PIN {masked['pin']}" if masked.get("pin") else ", no PIN"),
+        "Whole account moving: " + ("no" if fields.get("partial_port") else "yes"),
+        f"Name on bill: {fields.get('name_on_bill', '')}; business: "
+        f"{fields.get('business_name', '')}",
+        f"Service address: {fields.get('service_street', '')} "
+        f"{fields.get('service_unit') or ''}, {fields.get('service_city', '')}, "
+        f"{fields.get('service_state', '')} {fields.get('service_zip', '')}",
+        f"Signing: {fields.get('authorized_name', '')}, "
+        f"{fields.get('authorized_title', '')}; contact {fields.get('contact_email', '')}",
+        "Documents: "
+        + (", ".join(d["filename"] for d in turn.slots.get("documents", [])) or "none"),
+    ]
+    if fields.get("requested_date"):
+        lines.append(f"Wished date: {fields['requested_date']}")
+    turn.slots["review_lines"] = lines
+    turn.slots["editing"] = False
+
+
+def review(turn: Turn, event) -> bool:
+    if event.kind == "form" and "signature_name" in event.value:
+        _prepare_signing(turn)
+        _set_state(turn.model, "sign")
+        return sign(turn, event)
+    if event.kind == "document":
+        return documents_step(turn, event)
+    if event.kind != "choice":
+        return False
+    if event.value.startswith("edit_"):
+        target = {
+            "edit_numbers": "numbers",
+            "edit_provider": "provider",
+            "edit_loa": "loa_details",
+            "edit_documents": "documents",
+        }[event.value]
+        turn.slots["edit"] = target
+        turn.slots["editing"] = target != "numbers"
+        return fire(turn.model, "edit")
+    _prepare_signing(turn)
+    return turn.proceed()
+
+
+def _prepare_signing(turn: Turn) -> None:
+    brand = current_app.config["BRAND_NAME"]
+    turn.slots["disclosure"] = (
+        f"Last step: signing. By typing your full name and ticking the box, you "
+        f"sign the Letter of Authorization electronically, which lets {brand} ask "
+        f"{turn.fields.get('carrier', 'your current provider')} to move these "
+        "numbers. It counts the same as a handwritten signature. We record the "
+        "time, your IP address and browser with it, and e-mail you a copy. You can "
+        "ask for a paper form instead by talking to a person."
+    )
+
+
+def sign(turn: Turn, event) -> bool:
+    from assistant.submission import submit
+
+    if event.kind != "form":
+        return False
+    form = _validated(turn, "sign", event)
+    if form is None:
+        return True
+    typed = " ".join(form.signature_name.data.split())
+    expected = " ".join((turn.fields.get("authorized_name") or "").split())
+    if typed.casefold() != expected.casefold():
+        _reject_form(
+            turn,
+            "sign",
+            event,
+            {
+                "signature_name": [
+                    f"Please type the authorized person's name as entered: {expected}. "
+                    "If someone else should sign, go back and change the authorized person."
+                ]
+            },
+        )
+        return True
+    submit(turn, typed)
+    return turn.proceed()
+
+
+def submitted(turn: Turn, event) -> bool:
+    if event.kind == "form" and "signature_name" in event.value:
+        return True
+    if event.kind != "choice":
+        return False
+    if event.value == "next":
+        turn.slots["group"] += 1
+        _begin_group(turn, keep_shared=True)
+        turn.slots["reference"] = None
+        turn.slots["next_type"] = turn.fields.get("number_type")
+        turn.slots.pop("eligibility", None)
+        turn.say(
+            "Let's do the next request. I've kept the details they share.", "notice"
+        )
+        return turn.proceed()
+    if event.value in ("port", "status"):
+        turn.slots["intent"] = event.value
+        turn.slots["resume"] = "submitted"
+        if event.value == "port":
+            turn.slots["reference"] = None
+        return turn.proceed()
+    return False
+
+
+def human(turn: Turn, event) -> bool:
+    from assistant.submission import request_human
+    from forms.validators import check_email
+
+    if event.kind == "form":
+        event.kind, event.value = "text", _form_value(event, "contact_email")
+    if event.kind != "text":
+        return False
+    address, problem = check_email(str(event.value))
+    if problem:
+        if "@" not in str(event.value):
+            return False
+        turn.errors["contact_email"] = [problem]
+        turn.say(problem, "error")
+        turn.model.ask()
+        return True
+    request_human(turn, address)
+    turn.say(
+        f"Thanks! Someone from our porting team will write to {address} within one "
+        "business day. Meanwhile, you can carry on here; nothing is lost.",
+        "notice",
+    )
+    _return_from_detour(turn)
+    return True
+
+
+def status(turn: Turn, event) -> bool:
+    from assistant.submission import status_lines
+
+    if event.kind != "form":
+        return False
+    form = _validated(turn, "status", event)
+    if form is None:
+        return True
+    for line in status_lines(form.reference.data.strip(), form.contact_email.data):
+        turn.say(line, "notice")
+    _return_from_detour(turn)
+    return True
+
+
+def _return_from_detour(turn: Turn) -> None:
+    target = turn.slots.pop("resume", None) or "welcome"
+    if turn.slots.get("intent") == "status":
+        turn.slots["intent"] = None
+    _set_state(turn.model, target)
+    turn.model.ask()
+
+
+# Shared helpers of the steps.
+def _yes_no_event(turn: Turn, event, field_name: str) -> bool | None:
+    if event.kind == "form":
+        raw = event.value.get(field_name)
+        if isinstance(raw, bool):
+            return raw
+        answer = yes_or_no(str(raw or ""))
+        if answer is None:
+            turn.errors[field_name] = ["Please answer yes or no."]
+            turn.model.ask()
+            return None
+        return answer == "yes"
+    if event.kind == "choice":
+        return event.value == "yes"
+    return None
+
+
+def _form_value(event, name: str):
+    value = event.value.get(name) if isinstance(event.value, dict) else None
+    return "" if value is None else str(value)
+
+
+def _validated(turn: Turn, form_name: str, event):
+    from assistant.chat import bind_form
+
+    form = bind_form(form_name, event.value)
+    if form.validate():
+        return form
+    _reject_form(turn, form_name, event, form.errors)
+    return None
+
+
+def _reject_form(turn: Turn, form_name: str, event, errors: dict) -> None:
+    turn.errors.update({k: list(v) for k, v in errors.items() if k != "csrf_token"})
+    drafts = turn.slots.setdefault("drafts", {})
+    drafts[form_name] = {
+        k: v
+        for k, v in event.value.items()
+        if k not in SECRET_FIELDS and isinstance(v, str | bool | int | float)
+    }
+    for name in SECRET_FIELDS:
+        if event.value.get(name) and name not in errors:
+            turn.secrets[name] = str(event.value[name]).strip()
+    count = len(turn.errors)
+    turn.say(
+        "Almost there: please check the highlighted field."
+        if count == 1
+        else f"Almost there: please check the {count} highlighted fields.",
+        "error",
+    )
+
+
+HANDLERS = {
+    "welcome": welcome,
+    "faq": faq,
+    "numbers": numbers_step,
+    "numbers_confirm": numbers_confirm,
+    "number_type": number_type,
+    "active": active,
+    "ineligible_some": ineligible_some,
+    "ineligible": ineligible,
+    "messaging_use": messaging_use,
+    "campaign": campaign,
+    "provider": provider,
+    "full_port": full_port,
+    "remaining_action": remaining_action,
+    "new_btn": new_btn,
+    "loa_details": loa_details,
+    "documents": documents_step,
+    "csr": csr,
+    "review": review,
+    "sign": sign,
+    "submitted": submitted,
+    "human": human,
+    "status": status,
+}

@@ -1,0 +1,181 @@
+"""Turning a signed intake into a porting request, and looking requests up."""
+
+import logging
+from datetime import UTC
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func
+from sqlalchemy import select
+
+from assistant import delivery
+from assistant import loa
+from assistant import schedule
+from assistant.extensions import db
+from assistant.lifecycle import REASON_BY_CODE
+from assistant.lifecycle import STATUS_LABELS
+from assistant.lifecycle import STATUS_NEXT
+from assistant.models import OPEN_STATUSES
+from assistant.models import Document
+from assistant.models import PortRequest
+from assistant.models import RequestNumber
+from assistant.models import StatusEvent
+
+log = logging.getLogger(__name__)
+
+
+def loa_values(fields: dict, secrets: dict) -> dict:
+    """Every value the LOA prints, secrets included."""
+    return {**fields, **{k: v for k, v in secrets.items() if v}}
+
+
+def loa_options() -> dict:
+    config = current_app.config
+    return {
+        "brand": config["BRAND_NAME"],
+        "template_path": config["LOA_TEMPLATE"] or None,
+        "field_map_path": config["LOA_FIELD_MAP"] or None,
+    }
+
+
+def open_numbers(e164s: list[str], conversation_id: str) -> set[str]:
+    """Numbers already on an open request of another conversation."""
+    if not e164s:
+        return set()
+    query = (
+        select(RequestNumber.e164)
+        .join(PortRequest)
+        .where(RequestNumber.e164.in_(e164s))
+        .where(PortRequest.status.in_(OPEN_STATUSES))
+        .where(PortRequest.conversation_id != conversation_id)
+    )
+    return set(db.session.scalars(query))
+
+
+def submit(turn, signature_name: str) -> PortRequest:
+    """Create the request once for this conversation's current group."""
+    conversation = turn.conversation
+    group = turn.slots.get("group", 0)
+    existing = db.session.scalar(
+        select(PortRequest).where(
+            PortRequest.conversation_id == conversation.id,
+            PortRequest.group_index == group,
+        )
+    )
+    if existing:
+        turn.slots["reference"] = existing.reference
+        return existing
+
+    fields = dict(turn.fields)
+    signed_at = datetime.now(UTC)
+    pdf = loa.sign_loa(
+        loa_values(fields, turn.secrets),
+        fields["numbers"],
+        signature_name=signature_name,
+        signed_at=signed_at,
+        ip=turn.request_info.get("ip", ""),
+        user_agent=turn.request_info.get("user_agent", ""),
+        **loa_options(),
+    )
+    documents = db.session.scalars(
+        select(Document).where(
+            Document.conversation_id == conversation.id, Document.group_index == group
+        )
+    ).all()
+    request = PortRequest(
+        reference=PortRequest.new_reference(),
+        conversation_id=conversation.id,
+        group_index=group,
+        number_type=fields.get("number_type", ""),
+        business_name=fields.get("business_name", ""),
+        contact_email=fields.get("contact_email", "").lower(),
+        fields={k: v for k, v in fields.items() if k != "masked"},
+        findings=[
+            {"document": d.filename, "kind": d.kind, **f}
+            for d in documents
+            for f in d.findings
+        ],
+        signature_name=signature_name,
+        signed_at=signed_at.replace(tzinfo=None),
+        signer_ip=turn.request_info.get("ip", "")[:64],
+        signer_agent=turn.request_info.get("user_agent", "")[:400],
+        loa_pdf=pdf,
+    )
+    request.secrets = turn.secrets
+    request.numbers = [
+        RequestNumber(position=i, e164=e164) for i, e164 in enumerate(fields["numbers"])
+    ]
+    request.events = [StatusEvent(status="submitted", actor="customer")]
+    db.session.add(request)
+    db.session.flush()
+    delivery.queue_submission(request, documents)
+
+    turn.slots["reference"] = request.reference
+    turn.slots.setdefault("references", []).append(request.reference)
+    turn.slots["submitted_lines"] = submitted_lines(request, signed_at, turn.slots)
+    log.info("conversation %s: submitted request %s", conversation.id, request.id)
+    return request
+
+
+def submitted_lines(request: PortRequest, signed_at: datetime, slots: dict) -> list:
+    config = current_app.config
+    start, end = schedule.port_window(
+        signed_at,
+        toll_free=request.number_type == "toll_free",
+        tz=config["TIMEZONE"],
+        cutoff_hour=config["CUTOFF_HOUR"],
+        min_days=config["MIN_PORT_BUSINESS_DAYS"],
+        toll_free_min_days=config["TOLL_FREE_MIN_BUSINESS_DAYS"],
+    )
+    lines = [
+        f"Done! Your request is in. Your reference is {request.reference}; we've "
+        f"e-mailed a copy of the signed letter to {request.contact_email}.",
+        f"Expect the move between {_day(start)} and {_day(end)}. "
+        + schedule.rejected_window_note(),
+        "Please keep your current service on until we confirm the move: cancelling "
+        "early can lose the number.",
+    ]
+    if slots.get("not_ported"):
+        lines.append(
+            f"{len(slots['not_ported'])} number(s) couldn't be included; they're "
+            "listed in your confirmation with what you can do instead."
+        )
+    if slots.get("group", 0) + 1 < len(slots.get("groups", [])):
+        lines.append("There's one more request to go for your other numbers.")
+    return lines
+
+
+def _day(value) -> str:
+    return value.strftime("%A, %B %-d")
+
+
+def request_human(turn, address: str) -> None:
+    delivery.queue_human_request(turn.conversation.id, address, turn.model.state)
+
+
+def find_request(reference: str, email: str) -> PortRequest | None:
+    return db.session.scalar(
+        select(PortRequest).where(
+            func.upper(PortRequest.reference) == reference.strip().upper(),
+            PortRequest.contact_email == email.strip().lower(),
+        )
+    )
+
+
+def status_lines(reference: str, email: str) -> list[str]:
+    request = find_request(reference, email)
+    if request is None:
+        return [
+            "I couldn't find a request with that reference and e-mail. Please check "
+            "both against your confirmation e-mail and try again."
+        ]
+    lines = [f"{request.reference}: {STATUS_LABELS[request.status]}."]
+    if request.status == "foc_confirmed" and request.foc_date:
+        lines.append(f"Port date: {request.foc_date}.")
+    lines.append(STATUS_NEXT[request.status])
+    if request.status == "rejected" and request.rejection_code:
+        reason = REASON_BY_CODE[request.rejection_code]
+        lines.append(f"What to fix: {reason.guidance}")
+        if request.rejection_note:
+            lines.append(f"Note from our team: {request.rejection_note}")
+    return lines

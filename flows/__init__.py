@@ -1,0 +1,1 @@
+"""Conversation state machines: plain Python, no Flask, no database, no I/O."""

@@ -1,0 +1,3 @@
+from assistant import create_app
+
+app = create_app()
