@@ -83,3 +83,36 @@ def fire(model: object, trigger: str) -> bool:
     except MachineError:
         log.info("no transition %s from %s", trigger, model.state)
         return False
+
+
+def edges(flow: Flow, triggers: tuple[str, ...] | None = None) -> set[tuple[str, str]]:
+    """Every (source, dest) pair the flow's table allows, optionally by trigger."""
+    found = set()
+    for transition in flow.transitions:
+        if triggers is not None and transition["trigger"] not in triggers:
+            continue
+        sources = transition["source"]
+        sources = flow.states if sources == "*" else [sources]
+        found.update((source, transition["dest"]) for source in sources)
+    return found
+
+
+def mermaid(flow: Flow) -> str:
+    """The flow drawn by transitions' own diagram support, as Mermaid source."""
+    from transitions.extensions.diagrams import GraphMachine
+
+    class _Drawn:
+        pass
+
+    drawn = _Drawn()
+    GraphMachine(
+        model=drawn,
+        states=flow.states,
+        transitions=flow.transitions,
+        initial=flow.initial,
+        auto_transitions=False,
+        graph_engine="mermaid",
+        title=f"The {flow.name} flow",
+        show_conditions=True,
+    )
+    return drawn.get_graph().draw(None)
