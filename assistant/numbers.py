@@ -64,8 +64,12 @@ _VANITY = re.compile(
 _NOT_ALNUM = re.compile(r"[^a-z0-9]", re.IGNORECASE)
 _NOT_DIGIT = re.compile(r"\D")
 _HAS_ALNUM = re.compile(r"[a-z0-9]", re.IGNORECASE)
+_HAS_LETTER = re.compile(r"[a-z]", re.IGNORECASE)
+# A number glued to a label ("Phone#4152345678", "Fax4152345678") is split off.
+_GLUED_NUMBER = re.compile(r"(?<=[a-z#=])(?=[+(]?\d[\d().\-]{6,})", re.IGNORECASE)
 
 _VANITY_LENGTH = 7
+_LOCAL_LENGTH = 7
 _CSV_DELIMITERS = ",;\t|"
 
 
@@ -173,8 +177,9 @@ def parse_numbers(text: str, default_region: str = "US") -> ParseResult:
     Entries are split on new lines, commas, semicolons, tabs and bars; numbers
     separated only by spaces are told apart by their length. Letters turn into
     digits only when a whole entry is a vanity number such as 1-800-FLOWERS.
-    Entries with no digit at all are ignored once any number was found, so
-    labels and headers in a pasted list are not reported as mistakes.
+    Words are never reported as mistakes, nor a few digits among words (a
+    count, a date, a suite), so labels, headers and questions give an empty
+    result; an entry that tries to be a number and fails is named in `issues`.
     """
     return _parse_entries(_split_entries(text), default_region)
 
@@ -204,27 +209,19 @@ def parse_number_list_csv(data: bytes, default_region: str = "US") -> ParseResul
 def _parse_entries(entries: Iterable[str], region: str) -> ParseResult:
     result = ParseResult()
     seen: set[str] = set()
-    wordless: list[str] = []
 
     for entry in entries:
-        found = _read_entry(entry, region)
-        if not found:
-            wordless.append(entry)
-            continue
-        for item in found:
+        for item in _read_entry(entry, region):
             if isinstance(item, NumberIssue):
                 result.issues.append(item)
             elif item.e164 in seen:
                 if item.e164 not in result.duplicates:
                     result.duplicates.append(item.e164)
-                    result.issues.append(_duplicate_issue(item))
+                    result.issues.append(_issue(item.raw, "duplicate", number=item))
             else:
                 seen.add(item.e164)
                 result.numbers.append(item)
                 result.issues.extend(_warnings(item))
-
-    if not result.numbers and not result.issues:
-        result.issues.extend(_issue(raw, "not_a_number") for raw in wordless)
     return result
 
 
@@ -235,14 +232,23 @@ def _split_entries(text: str) -> list[str]:
 
 
 def _read_entry(entry: str, region: str) -> list[PortNumber | NumberIssue]:
-    """Every number and issue in one entry; empty when the entry has no digit."""
+    """Every number and issue in one entry; empty when it holds no number attempt."""
     if not _has_digit(entry):
         return []
     vanity = _read_vanity(entry, region)
     if vanity is not None:
         return [vanity]
 
-    candidates = _candidates(_EXTENSION.sub(r" ext=\1 ", entry.replace(":", " ")))
+    text = _EXTENSION.sub(r" ext=\1 ", entry.replace(":", " "))
+    candidates = _candidates(_GLUED_NUMBER.sub(" ", text))
+    if _HAS_LETTER.search(entry):
+        # Among words, a few digits are a count, a date or a suite ("I have
+        # 3 numbers", "Suite 400"), not a phone number typed wrong.
+        candidates = [
+            c for c in candidates if len(_digits("".join(c[0]))) >= _LOCAL_LENGTH
+        ]
+        if not candidates:
+            return []
     if not candidates:
         return [_issue(entry, "not_a_number")]
 
@@ -406,10 +412,6 @@ def _warnings(number: PortNumber) -> list[NumberIssue]:
     if not number.known:
         warnings.append(_issue(number.raw, "unknown_range", number=number))
     return warnings
-
-
-def _duplicate_issue(number: PortNumber) -> NumberIssue:
-    return _issue(number.raw, "duplicate", number=number)
 
 
 def _issue(
