@@ -256,7 +256,8 @@ def _reason(
 ) -> str:
     shown = number.display
     if code == "invalid":
-        return f"{shown} isn't a complete phone number, so it can't be moved."
+        # The entry as typed, since a broken number has no display form.
+        return f"“{number.raw}” isn't a complete phone number, so it can't be moved."
     if code == "region":
         return (
             f"We can only bring over numbers from {_places(supported)}, and {shown} "
@@ -299,19 +300,32 @@ def _alternatives(code: str, number: PortNumber) -> list[str]:
 
 
 def _places(regions: set[str]) -> str:
-    names = sorted(_region_name(r) for r in regions)
+    names = sorted(map(_region_name, regions), key=lambda n: n.removeprefix("the "))
     if len(names) <= 1:
         return "".join(names) or "no region yet"
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _region_name(region: str) -> str:
-    if region == "US":
-        return "the United States"
     example = phonenumbers.example_number(region)
-    if example is None:
+    name = geocoder.country_name_for_number(example, "en") if example else ""
+    if not name:
         return region
-    return geocoder.country_name_for_number(example, "en") or region
+    # Country names that read wrongly without "the" in a sentence.
+    if name.startswith(_NAMES_WITH_THE):
+        return f"the {name}"
+    return name
+
+
+_NAMES_WITH_THE = (
+    "United",
+    "Netherlands",
+    "Philippines",
+    "Bahamas",
+    "Dominican Republic",
+    "Czech Republic",
+    "Gambia",
+)
 
 
 def _national_digits(e164: str) -> str | None:

@@ -107,9 +107,16 @@ class PortNumber:
 
     @classmethod
     def from_dict(cls, d: dict) -> PortNumber:
-        """Rebuild a number from `to_dict` output; missing facts are re-derived."""
-        parsed = phonenumbers.parse(d["e164"], None)
-        values = asdict(_describe(parsed, raw=d.get("raw") or d["e164"]))
+        """Rebuild a number from `to_dict` output; missing facts are re-derived.
+
+        An e164 that doesn't parse gives an unknown number rather than an
+        error, so eligibility can name it as invalid.
+        """
+        raw = d.get("raw") or d["e164"]
+        try:
+            values = asdict(_describe(phonenumbers.parse(d["e164"], None), raw))
+        except NumberParseException:
+            values = asdict(cls(d["e164"], raw, None, "unknown", known=False))
         names = {f.name for f in fields(cls)}
         values.update({k: v for k, v in d.items() if k in names})
         return cls(**values)
@@ -352,7 +359,9 @@ def _read_vanity(entry: str, region: str) -> PortNumber | NumberIssue | None:
     return replace(read, vanity=True)
 
 
-def _read_candidate(text: str, region: str, raw: str | None = None):
+def _read_candidate(
+    text: str, region: str, raw: str | None = None
+) -> PortNumber | NumberIssue:
     raw = raw or text
     try:
         parsed = phonenumbers.parse(text, region)
@@ -365,11 +374,10 @@ def _read_candidate(text: str, region: str, raw: str | None = None):
     if reason != ValidationResult.IS_POSSIBLE:
         return _issue(raw, _LENGTH_REASONS.get(reason, "invalid"))
 
-    number = _describe(parsed, raw)
     national = phonenumbers.national_significant_number(parsed)
     if parsed.country_code == 1 and not NANP_SHAPE.fullmatch(national):
         return _issue(raw, "invalid")
-    return number
+    return _describe(parsed, raw)
 
 
 def _describe(parsed: phonenumbers.PhoneNumber, raw: str) -> PortNumber:

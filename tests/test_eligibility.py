@@ -63,7 +63,19 @@ def _number(e164: str) -> PortNumber:
             "+11234567890",
             {},
             "invalid",
-            "1234567890 isn't a complete phone number, so it can't be moved.",
+            "“+11234567890” isn't a complete phone number, so it can't be moved.",
+        ),
+        (
+            "+1415",
+            {},
+            "invalid",
+            "“+1415” isn't a complete phone number, so it can't be moved.",
+        ),
+        (
+            "not a number",
+            {},
+            "invalid",
+            "“not a number” isn't a complete phone number, so it can't be moved.",
         ),
         (
             LOCAL,
@@ -346,3 +358,52 @@ def test_an_account_number_equal_to_a_phone_number_is_queried(account_number, qu
         )
     else:
         assert warning is None
+
+
+@pytest.mark.parametrize(
+    ("e164", "region", "kind"),
+    [
+        ("+33884012345", "FR", "a shared-cost number"),
+        ("+445512345678", "GB", "a company-wide access number"),
+        ("+447640123456", "GB", "a pager number"),
+        ("+49177991234567", "DE", "a voicemail access number"),
+        ("+447012345678", "GB", "a personal number"),
+        ("+449012345678", "GB", "a premium-rate number"),
+    ],
+)
+def test_every_line_type_that_cannot_move_is_refused_even_in_a_supported_region(
+    e164, region, kind
+):
+    number = _number(e164)
+
+    (ineligible,) = check_eligibility([number], supported_regions=(region,)).ineligible
+
+    assert (ineligible.code, ineligible.reason) == (
+        "line_type",
+        f"{number.display} is {kind}, a kind of number that can't be moved to us.",
+    )
+
+
+def test_a_mobile_number_in_a_supported_region_is_eligible():
+    assert check_eligibility(
+        [_number("+447400123456")], supported_regions=("GB",)
+    ).eligible == ["+447400123456"]
+
+
+@pytest.mark.parametrize(
+    ("regions", "places"),
+    [
+        (("GB",), "the United Kingdom"),
+        (("US", "CA"), "Canada and the United States"),
+        (("DE", "FR", "NL"), "France, Germany and the Netherlands"),
+    ],
+)
+def test_the_region_reason_names_the_supported_places_readably(regions, places):
+    (ineligible,) = check_eligibility(
+        [_number("+61255501234")], supported_regions=regions
+    ).ineligible
+
+    assert ineligible.reason == (
+        f"We can only bring over numbers from {places}, and +61 2 5550 1234 is "
+        "from somewhere else."
+    )
