@@ -23,6 +23,7 @@ from itertools import permutations
 from pathlib import Path
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +88,12 @@ class Finding:
     detail: str
 
 
-def _mb(size: int) -> str:
-    return f"{size / 2**20:g} MB"
+def _size_words(size: int) -> str:
+    if size >= 2**20:
+        return f"{round(size / 2**20, 1):g} MB"
+    if size >= 2**10:
+        return f"{round(size / 2**10):g} KB"
+    return f"{size} bytes"
 
 
 _PHOTO_HINT = "or a photo or screenshot of the document."
@@ -161,8 +166,8 @@ def _reject(reason: str, limits: Limits) -> DocumentRejected:
     code, status, message = _REJECTIONS[reason]
     message = message.format(
         max_pdf_pages=limits.max_pdf_pages,
-        max_file=_mb(limits.max_file_bytes),
-        max_request=_mb(limits.max_request_bytes),
+        max_file=_size_words(limits.max_file_bytes),
+        max_request=_size_words(limits.max_request_bytes),
     )
     logger.info("document rejected: %s (%s)", reason, status)
     return DocumentRejected(code, status, message, reason)
@@ -322,10 +327,13 @@ _CHECKS = {
 # Fewer letters and digits than this, or fewer words, and we read nothing useful.
 MIN_READABLE_CHARS = 15
 MIN_READABLE_WORDS = 3
-FUZZY_THRESHOLD = 88
-# Below this length a fuzzy match finds a look-alike in almost any page.
-MIN_FUZZY_LENGTH = 6
-
+# Letters that may differ between a name and the document, per letter: one in
+# ten, so OCR's slips pass while "Name Plumbing" stays apart from "Acme Plumbing".
+FUZZY_EDITS_PER_LETTER = 0.1
+# Windows scoring below this share too little with a phrase to hold it.
+PREFILTER_SCORE = 70
+# Shapes OCR confuses inside words; both sides are read the same way.
+_OCR_LOOKALIKES = (("rn", "m"), ("vv", "w"))
 # Letters OCR reads in place of digits, corrected only inside number-like words.
 _OCR_DIGITS = str.maketrans("OoDQlIi|!SsBZz", "00001111155822")
 _LEGAL_WORDS = {
@@ -493,36 +501,71 @@ def _join_words(words: list[str]) -> str:
 
 
 def _windows(lines: list[str]) -> list[str]:
-    """Each line, and each pair of neighbouring lines for values that wrap."""
-    pairs = [f"{a} {b}" for a, b in zip(lines, lines[1:], strict=False)]
-    return lines + pairs
+    """Pairs of neighbouring lines, so that a value wrapped onto the next line
+    is found, and each line is seen twice rather than three times."""
+    if len(lines) < 2:
+        return lines
+    return [f"{a} {b}" for a, b in zip(lines, lines[1:], strict=False)]
 
 
-def _phrase_score(words: list[str], windows: list[str]) -> float:
-    """Best fuzzy score of the words, in any order when few, within one window.
+def _split_words(text: str) -> list[str]:
+    """Words of a text, also where its spaces were lost: "SanFrancisco,CA94103"
+    gives San, Francisco, CA and 94103."""
+    words = []
+    for run in re.findall(r"[^\W_]+", text):
+        start = 0
+        for i in range(1, len(run)):
+            before, here, after = run[i - 1], run[i], run[i + 1 : i + 2]
+            if (
+                before.isdigit() != here.isdigit()
+                or (before.islower() and here.isupper())
+                or (before.isupper() and here.isupper() and after.islower())
+            ):
+                words.append(run[start:i])
+                start = i
+        words.append(run[start:])
+    return words
 
-    Comparing without spaces copes with words run together by glyph-by-glyph
-    PDFs and with OCR splitting a word in two.
+
+def _lookalike(text: str) -> str:
+    for shape, letter in _OCR_LOOKALIKES:
+        text = text.replace(shape, letter)
+    return text
+
+
+def _phrase_found(words: list[str], windows: list[str]) -> bool:
+    """Whether the words appear, in any order when few, within one window.
+
+    The words are compared without spaces from the start of each word of the
+    window, allowing a few letters to differ: that copes with words run
+    together by glyph-by-glyph PDFs, with OCR slips, and never matches a name
+    from the middle of another word.
     """
     if not words:
-        return 0.0
+        return False
     orders = permutations(words) if len(words) <= 3 else [words]
-    needles = {"".join(order) for order in orders}
-    best = 0.0
+    needles = {_lookalike("".join(order).casefold()) for order in orders}
+    length = len(next(iter(needles)))
+    allowed = round(length * FUZZY_EDITS_PER_LETTER)
     for window in windows:
-        hay = _compact(window)
+        parts = [_lookalike(part.casefold()) for part in _split_words(window)]
+        hay = "".join(parts)
+        starts = []
+        offset = 0
+        for part in parts:
+            starts.append(offset)
+            offset += len(part)
         for needle in needles:
-            if len(hay) <= len(needle):
-                score = fuzz.ratio(needle, hay)
-            else:
-                score = fuzz.partial_ratio(needle, hay)
-            best = max(best, score)
-    return best
-
-
-def _matches(words: list[str], score: float) -> bool:
-    needed = 100 if len("".join(words)) < MIN_FUZZY_LENGTH else FUZZY_THRESHOLD
-    return bool(words) and score >= needed
+            # A cheap bound first: most windows share little with the needle.
+            if fuzz.partial_ratio(needle, hay) < PREFILTER_SCORE:
+                continue
+            for start in starts:
+                for size in range(length - allowed, length + allowed + 1):
+                    piece = hay[start : start + size]
+                    distance = Levenshtein.distance(needle, piece, score_cutoff=allowed)
+                    if distance <= allowed:
+                        return True
+    return False
 
 
 def _name_words(name: str) -> list[str]:
@@ -541,15 +584,14 @@ def _check_name(document: str, text: str, lines, intake: dict) -> Finding | None
     windows = _windows(lines)
     notes = []
     for field, name in names:
-        words = _name_words(name)
-        score = _phrase_score(words, windows)
-        notes.append(f"{field} {'found' if _matches(words, score) else 'not found'}")
-        if _matches(words, score):
+        found = _phrase_found(_name_words(name), windows)
+        notes.append(f"{field} {'found' if found else 'not found'}")
+        if found:
             return Finding(
                 code="name",
                 ok=True,
                 message=f"The name on this {document} matches.",
-                detail="; ".join(notes) + f" (score {score:.0f})",
+                detail="; ".join(notes),
             )
     shown = names[0][1].strip()
     return Finding(
@@ -590,14 +632,14 @@ def _check_address(document: str, text: str, lines, intake: dict) -> Finding | N
         # The house number must stand alone: 123 Main St is not 1234 Main St.
         alone = re.compile(rf"(?<![0-9]){re.escape(number)}(?![0-9])")
         windows = [w for w in windows if alone.search(w.replace(" ", ""))]
-    street_found = _matches(words, _phrase_score([number, *words], windows))
+    street_found = _phrase_found([number, *words], windows)
 
     zip_code = re.sub(r"\D", "", intake.get("service_zip") or "")[:5]
     zip_found = bool(zip_code) and bool(
         re.search(rf"(?<!\d){zip_code}(?!\d)", _digit_fixed(text))
     )
     city_words = _name_words(intake.get("service_city") or "")
-    city_found = _matches(city_words, _phrase_score(city_words, _windows(lines)))
+    city_found = _phrase_found(city_words, _windows(lines))
 
     detail = (
         f"street {'found' if street_found else 'not found'}; "
@@ -626,9 +668,7 @@ def _check_address(document: str, text: str, lines, intake: dict) -> Finding | N
 def _check_email(document: str, text: str, lines, intake: dict) -> Finding | None:
     shown = [_compact(found) for found in _EMAIL.findall(text)]
     contact = _compact(intake.get("contact_email") or "")
-    contact_shown = bool(contact) and _matches(
-        [contact], _phrase_score([contact], _windows(lines))
-    )
+    contact_shown = bool(contact) and _phrase_found([contact], _windows(lines))
     if shown or contact_shown:
         same = "matches" if contact_shown else "differs from"
         return Finding(

@@ -12,7 +12,6 @@ from PIL import ImageFont
 from pypdf import PdfWriter
 
 FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-BOLD_FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
 INTAKE = {
     "numbers": ["+14155550123", "+14155550187"],
@@ -150,10 +149,11 @@ def render_lines(
     dark: bool = False,
     margin: int = 40,
     spacing: float = 1.7,
+    height: int = 0,
 ) -> Image.Image:
     """Text drawn with DejaVu Sans into a greyscale image, one line per row."""
     font = ImageFont.truetype(FONT_PATH, size)
-    height = int(margin * 2 + len(lines) * size * spacing)
+    height = max(height, int(margin * 2 + len(lines) * size * spacing))
     background, ink = (40, 230) if dark else (255, 20)
     image = Image.new("L", (width, height), background)
     pen = ImageDraw.Draw(image)
@@ -163,19 +163,24 @@ def render_lines(
 
 
 def bill_image(
-    bill: Bill = Bill(), *, width: int = 1100, size: int = 26
+    bill: Bill = Bill(), *, width: int = 1100, size: int = 26, height: int = 0
 ) -> Image.Image:
     """The bill as a scanner would see it, labels and values on one line."""
     lines = [f"{label} {value}".strip() for label, value in bill.rows()]
-    return render_lines(lines, width=width, size=size)
+    return render_lines(lines, width=width, size=size, height=height)
 
 
 def scanned_pdf_bill(
-    bill: Bill = Bill(), *, width: int = 1100, size: int = 26
+    bill: Bill = Bill(), *, width: int = 1100, size: int = 26, height: int = 0
 ) -> bytes:
-    """An image-only PDF: the bill rendered to pixels, with no text layer."""
+    """An image-only PDF: the bill rendered to pixels at 200 dpi, no text layer.
+
+    The default is a small slip that keeps OCR in tests quick; 1700 by 2200
+    pixels is a full US Letter page.
+    """
     out = io.BytesIO()
-    bill_image(bill, width=width, size=size).save(out, "PDF", resolution=200)
+    image = bill_image(bill, width=width, size=size, height=height)
+    image.save(out, "PDF", resolution=200)
     return out.getvalue()
 
 
@@ -273,3 +278,10 @@ def bomb_png(width: int = 100_000, height: int = 100_000) -> bytes:
 ELF_BYTES = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56 + b"\x90" * 200
 ZIP_BYTES = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 100
 HTML_BYTES = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
+
+
+def plain_png(width: int, height: int) -> bytes:
+    """A blank picture of the given size; it compresses to almost nothing."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(out, "PNG", compress_level=1)
+    return out.getvalue()
