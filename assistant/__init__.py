@@ -114,6 +114,13 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    from assistant import wizard
+
+    app.register_blueprint(wizard.bp)
+    from assistant import staff, status_page
+
+    app.register_blueprint(staff.bp)
+    app.register_blueprint(status_page.bp)
     register_error_handlers(app)
 
 

@@ -256,7 +256,9 @@ def form_fields(form_name: str, slots: dict, secrets: dict) -> list[dict]:
         if item.description:
             entry["help"] = item.description
         if entry["type"] == "select":
-            entry["choices"] = [{"id": v, "label": lbl} for v, lbl in item.choices]
+            entry["choices"] = [
+                {"id": option.value, "label": option.label} for option in item.choices
+            ]
         described.append(entry)
     return described
 

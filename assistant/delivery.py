@@ -1,20 +1,31 @@
-"""E-mail through a durable outbox: queued in the request's transaction, sent after."""
+"""E-mail through a durable outbox: queued in the request's transaction, sent after.
+
+A message is built once, stored whole (with its Message-ID) and only then sent, so
+a retry sends the very same bytes and a rare duplicate is recognisable.
+"""
 
 import json
 import logging
 import re
 import smtplib
 import ssl
+from dataclasses import dataclass
+from datetime import datetime
 from datetime import timedelta
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate
 from email.utils import make_msgid
 from pathlib import Path
+from pathlib import PurePosixPath
+from pathlib import PureWindowsPath
 
 from flask import current_app
 from flask import render_template
 from sqlalchemy import select
+from sqlalchemy import update
 
+from assistant.crypto import SECRET_FIELDS
 from assistant.crypto import mask
 from assistant.extensions import db
 from assistant.models import Document
@@ -24,22 +35,48 @@ from assistant.models import utcnow
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+# A permanent refusal (5xx) is given up after this many attempts; anything else
+# (network down, 4xx, bad credentials) is retried for as long as it takes.
+MAX_PERMANENT_ATTEMPTS = 3
+MAX_BACKOFF_SECONDS = 3600
+# While one worker sends a message, others leave it alone for this long.
+LEASE = timedelta(minutes=5)
+SMTP_TIMEOUT = 20
+
+
+@dataclass(frozen=True)
+class PackageFile:
+    filename: str
+    data: bytes
+    media_type: str
 
 
 def clean_header(value: str) -> str:
     """A header value on one line: line breaks and control characters removed."""
-    return re.sub(r"[\x00-\x1f\x7f]+", " ", value).strip()[:300]
+    return re.sub(r"[\x00-\x1f\x7f]+", " ", value or "").strip()[:300]
+
+
+def safe_filename(name: str, taken: set[str]) -> str:
+    """A plain file name: no folders, no control characters, unique within `taken`."""
+    base = PureWindowsPath(PurePosixPath(name or "").name).name
+    base = re.sub(r"[\x00-\x1f\x7f\"]+", "", base).strip(" .") or "document"
+    base = base[-120:]
+    candidate, counter = base, 2
+    while candidate.lower() in taken:
+        candidate = f"{counter}-{base}"
+        counter += 1
+    taken.add(candidate.lower())
+    return candidate
 
 
 def _message(to: list[str], subject: str, text: str, html: str | None = None):
     config = current_app.config
     message = EmailMessage()
     message["From"] = clean_header(config["MAIL_SENDER"])
-    message["To"] = ", ".join(clean_header(a) for a in to)
+    message["To"] = ", ".join(clean_header(address) for address in to)
     message["Subject"] = clean_header(subject)
     message["Date"] = formatdate(localtime=False)
-    domain = config["MAIL_SENDER"].rsplit("@", 1)[-1].strip(">") or "localhost"
+    domain = _address(config["MAIL_SENDER"]).rsplit("@", 1)[-1] or "localhost"
     message["Message-ID"] = make_msgid(domain=domain)
     message.set_content(text)
     if html:
@@ -53,13 +90,14 @@ def _queue(dedupe_key: str, message: EmailMessage) -> OutboxMessage | None:
         select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
     )
     if found:
+        log.info("outbox: %s is already queued", dedupe_key.split(":", 1)[0])
         return None
     row = OutboxMessage(
         dedupe_key=dedupe_key,
         message_id=message["Message-ID"],
         recipients=message["To"],
         subject=message["Subject"],
-        raw=bytes(message),
+        raw=message.as_bytes(policy=policy.SMTP),
     )
     db.session.add(row)
     return row
@@ -73,68 +111,121 @@ def request_summary(request: PortRequest, documents: list[Document]) -> dict:
         "status": request.status,
         "number_type": request.number_type,
         "numbers": request.e164s,
-        "fields": {k: v for k, v in request.fields.items() if k != "numbers"},
-        "masked": {k: mask(v) for k, v in secrets.items()},
+        "fields": {
+            key: value
+            for key, value in request.fields.items()
+            if key not in ("numbers", "masked", *SECRET_FIELDS)
+        },
+        "masked": {
+            "account_number": mask(secrets.get("account_number")),
+            "btn": mask(secrets.get("btn")),
+            # Even the last digits of a PIN make guessing it easier.
+            "pin": "provided" if secrets.get("pin") else "",
+        },
         "signed_by": request.signature_name,
         "signed_at": request.signed_at.isoformat() + "Z",
+        "signer_ip": request.signer_ip,
         "documents": [
             {
-                "filename": d.filename,
-                "kind": d.kind,
-                "size": d.size,
-                "sha256": d.sha256,
-                "findings": d.findings,
+                "filename": document.filename,
+                "kind": document.kind,
+                "size": document.size,
+                "sha256": document.sha256,
+                "findings": document.findings,
             }
-            for d in documents
+            for document in documents
         ],
     }
 
 
+def staff_url(request: PortRequest) -> str:
+    base = (current_app.config["BASE_URL"] or "").rstrip("/")
+    return f"{base}/staff/requests/{request.reference}"
+
+
+def summary_html(summary: dict, link: str) -> str:
+    return render_template("email/team_submission.html", s=summary, staff_url=link)
+
+
+def package_files(request: PortRequest, documents: list[Document]) -> list:
+    """The package: the signed LOA, every document, and the summary as JSON and HTML."""
+    summary = request_summary(request, documents)
+    taken: set[str] = set()
+    files = [
+        PackageFile(
+            safe_filename(f"LOA-{request.reference}.pdf", taken),
+            request.loa_pdf or b"",
+            "application/pdf",
+        )
+    ]
+    for document in documents:
+        if document.data is None:
+            continue
+        files.append(
+            PackageFile(
+                safe_filename(document.filename, taken),
+                document.data,
+                document.media_type or "application/octet-stream",
+            )
+        )
+    files.append(
+        PackageFile(
+            f"summary-{request.reference}.json",
+            json.dumps(summary, indent=2, ensure_ascii=False).encode(),
+            "application/json",
+        )
+    )
+    files.append(
+        PackageFile(
+            f"summary-{request.reference}.html",
+            summary_html(summary, staff_url(request)).encode(),
+            "text/html",
+        )
+    )
+    return files
+
+
+def _attach(message: EmailMessage, file: PackageFile) -> None:
+    main, _, sub = file.media_type.partition("/")
+    if not sub:
+        main, sub = "application", "octet-stream"
+    message.add_attachment(
+        file.data, maintype=main, subtype=sub, filename=file.filename
+    )
+
+
 def queue_submission(request: PortRequest, documents: list[Document]) -> None:
+    """Queue the package for the porting inbox and the confirmation for the signer."""
     config = current_app.config
     summary = request_summary(request, documents)
-    staff_url = (config["BASE_URL"] or "") + f"/staff/requests/{request.reference}"
+    link = staff_url(request)
     attach = config["EMAIL_ATTACH_PACKAGE"]
 
     team = _message(
         [config["PORTING_INBOX"]],
         f"Porting Request – {request.business_name}",
         render_template(
-            "email/team_submission.txt", s=summary, staff_url=staff_url, attach=attach
+            "email/team_submission.txt", s=summary, staff_url=link, attach=attach
         ),
-        render_template(
-            "email/team_submission.html", s=summary, staff_url=staff_url, attach=attach
-        ),
+        summary_html(summary, link),
     )
     if attach:
-        team.add_attachment(
-            request.loa_pdf,
-            maintype="application",
-            subtype="pdf",
-            filename=f"LOA-{request.reference}.pdf",
-        )
-        for document in documents:
-            main, sub = document.media_type.split("/", 1)
-            team.add_attachment(
-                document.data, maintype=main, subtype=sub, filename=document.filename
-            )
-        team.add_attachment(
-            json.dumps(summary, indent=2).encode(),
-            maintype="application",
-            subtype="json",
-            filename=f"summary-{request.reference}.json",
-        )
+        for file in package_files(request, documents):
+            _attach(team, file)
     _queue(f"submission:{request.reference}:team", team)
 
     customer = _message(
         [request.contact_email],
         f"We've received your porting request {request.reference}",
         render_template(
-            "email/customer_submission.txt", s=summary, brand=config["BRAND_NAME"]
+            "email/customer_submission.txt",
+            s=summary,
+            brand=config["BRAND_NAME"],
+            status_url=_status_url(),
         ),
     )
     customer.add_attachment(
-        request.loa_pdf,
+        request.loa_pdf or b"",
         maintype="application",
         subtype="pdf",
         filename=f"LOA-{request.reference}-signed.pdf",
@@ -143,6 +234,7 @@ def queue_submission(request: PortRequest, documents: list[Document]) -> None:
 
 
 def queue_status_change(request: PortRequest, event_id: int, lines: list[str]) -> None:
+    """Queue the customer's e-mail about one status change (one per event)."""
     config = current_app.config
     message = _message(
         [request.contact_email],
@@ -151,8 +243,10 @@ def queue_status_change(request: PortRequest, event_id: int, lines: list[str]) -
             "email/customer_status.txt",
             reference=request.reference,
             lines=lines,
+            rejected=request.status == "rejected",
             brand=config["BRAND_NAME"],
-            base_url=config["BASE_URL"],
+            status_url=_status_url(),
+            chat_url=_absolute("/chat"),
         ),
     )
     _queue(f"status:{request.reference}:{event_id}", message)
@@ -163,47 +257,104 @@ def queue_human_request(conversation_id: str, address: str, step: str) -> None:
     message = _message(
         [config["PORTING_INBOX"]],
         "Customer asks to talk to a person",
-        f"A customer in the porting assistant asked for help.\n\n"
-        f"Reply to: {clean_header(address)}\nConversation: {conversation_id}\n"
-        f"Step: {step}\n",
+        render_template(
+            "email/team_human.txt",
+            address=clean_header(address),
+            conversation_id=conversation_id,
+            step=step,
+        ),
     )
     message["Reply-To"] = clean_header(address)
     _queue(f"human:{conversation_id}:{utcnow().isoformat()}", message)
 
 
-def send_pending(limit: int = 50) -> int:
+def _absolute(path: str) -> str:
+    """A link for a customer e-mail; none when the site's address isn't configured."""
+    base = (current_app.config["BASE_URL"] or "").rstrip("/")
+    return base + path if base else ""
+
+
+def _status_url() -> str:
+    return _absolute("/status")
+
+
+def send_pending(limit: int = 50, now: datetime | None = None) -> int:
     """Send what is due; a failure is retried later with back-off, never lost."""
-    now = utcnow()
+    now = now or utcnow()
     due = db.session.scalars(
-        select(OutboxMessage)
+        select(OutboxMessage.id)
         .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.id)
         .limit(limit)
     ).all()
     sent = 0
-    for row in due:
+    for row_id in due:
+        if not _claim(row_id, now):
+            continue
+        row = db.session.get(OutboxMessage, row_id)
         try:
             _deliver(row)
         except (OSError, smtplib.SMTPException) as error:
-            row.attempts += 1
-            row.last_error = type(error).__name__
-            row.next_attempt_at = now + timedelta(
-                seconds=min(2**row.attempts * 30, 3600)
-            )
-            if row.attempts >= MAX_ATTEMPTS:
-                row.status = "failed"
-            log.warning(
-                "outbox %s: attempt %s failed (%s)",
-                row.id,
-                row.attempts,
-                row.last_error,
-            )
+            _record_failure(row, error)
         else:
             row.status, row.sent_at = "sent", utcnow()
             sent += 1
             log.info("outbox %s: sent", row.id)
         db.session.commit()
     return sent
+
+
+def _claim(row_id: int, now: datetime) -> bool:
+    """Take one message for this worker, so two workers never send it at once."""
+    claimed = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row_id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=utcnow() + LEASE)
+    )
+    db.session.commit()
+    return claimed.rowcount == 1
+
+
+def _record_failure(row: OutboxMessage, error: Exception) -> None:
+    row.attempts += 1
+    row.last_error = f"{type(error).__name__}: {_smtp_code(error) or ''}".strip(": ")
+    if _is_permanent(error) and row.attempts >= MAX_PERMANENT_ATTEMPTS:
+        row.status = "failed"
+        log.error(
+            "outbox %s: refused %s times (%s); given up",
+            row.id,
+            row.attempts,
+            row.last_error,
+        )
+        return
+    delay = min(30 * 2**row.attempts, MAX_BACKOFF_SECONDS)
+    row.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    log.warning(
+        "outbox %s: attempt %s failed (%s); next in %s s",
+        row.id,
+        row.attempts,
+        row.last_error,
+        delay,
+    )
+
+
+def _smtp_code(error: Exception) -> int | None:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return min(codes) if codes else None
+    return getattr(error, "smtp_code", None)
+
+
+def _is_permanent(error: Exception) -> bool:
+    # Bad credentials are the operator's to fix; the message must wait for them.
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return False
+    code = _smtp_code(error)
+    return code is not None and code >= 500
 
 
 def _deliver(row: OutboxMessage) -> None:
@@ -213,8 +364,16 @@ def _deliver(row: OutboxMessage) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{row.id:06d}.eml").write_bytes(row.raw)
         return
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=20) as smtp:
-        if config["MAIL_USE_TLS"]:
+
+    host, port = config["MAIL_SERVER"], config["MAIL_PORT"]
+    if port == 465:
+        smtp = smtplib.SMTP_SSL(
+            host, port, timeout=SMTP_TIMEOUT, context=ssl.create_default_context()
+        )
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
+    with smtp:
+        if config["MAIL_USE_TLS"] and port != 465:
             smtp.starttls(context=ssl.create_default_context())
         if config["MAIL_USERNAME"]:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
@@ -224,4 +383,4 @@ def _deliver(row: OutboxMessage) -> None:
 
 def _address(value: str) -> str:
     found = re.search(r"<([^>]+)>", value)
-    return found.group(1) if found else value
+    return (found.group(1) if found else value).strip()

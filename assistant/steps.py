@@ -100,7 +100,7 @@ def yes_or_no(text: str) -> str | None:
     return None
 
 
-def kb() -> knowledge.KnowledgeBase:
+def kb() -> "knowledge.KnowledgeBase":
     return knowledge.KnowledgeBase.load(
         current_app.config.get("KNOWLEDGE_BASE") or None,
         brand=current_app.config["BRAND_NAME"],

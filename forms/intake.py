@@ -7,6 +7,7 @@ from wtforms import EmailField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TelField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
@@ -20,11 +21,14 @@ from forms.validators import USZip
 
 FALSE_VALUES = (False, "false", "", "no", "n", "0", "off")
 
-ACCOUNT_TYPES = [("business", "Business"), ("residential", "Residential")]
+ACCOUNT_TYPES = [
+    SelectChoice("business", "Business"),
+    SelectChoice("residential", "Residential"),
+]
 VERTICALS = [
-    ("other", "Other"),
-    ("financial", "Financial services"),
-    ("political", "Political"),
+    SelectChoice("other", "Other"),
+    SelectChoice("financial", "Financial services"),
+    SelectChoice("political", "Political"),
 ]
 
 
