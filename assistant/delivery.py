@@ -304,6 +304,15 @@ def send_pending(limit: int = 50, now: datetime | None = None) -> int:
     return sent
 
 
+def send_after_commit(limit: int = 10) -> None:
+    """Send right after a change was saved; what fails waits in the outbox."""
+    try:
+        send_pending(limit=limit)
+    except Exception:  # noqa: BLE001 - the outbox keeps it for the next attempt
+        log.exception("outbox: sending right away failed; it stays queued")
+        db.session.rollback()
+
+
 def _claim(row_id: int, now: datetime) -> bool:
     """Take one message for this worker, so two workers never send it at once."""
     claimed = db.session.execute(
