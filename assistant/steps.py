@@ -326,6 +326,8 @@ def _judge_eligibility(turn: Turn, carrier: str | None = None) -> None:
         active=turn.fields.get("active"),
         carrier=carrier,
         refusing_carriers=tuple(config["REFUSING_CARRIERS"]),
+        carrier_refuses=bool(turn.fields.get("carrier_refuses")),
+        locked=bool(turn.fields.get("platform_locked")),
         open_numbers=open_numbers(turn.fields["numbers"], turn.conversation.id),
     )
     alternatives = []
@@ -448,6 +450,8 @@ def provider(turn: Turn, event) -> bool:
     turn.fields["carrier"] = data["carrier"].strip()
     turn.fields["account_type"] = data["account_type"]
     turn.fields["no_pin"] = bool(data["no_pin"])
+    turn.fields["platform_locked"] = bool(data["platform_locked"])
+    turn.fields["carrier_refuses"] = bool(data["carrier_refuses"])
     for name in SECRET_FIELDS:
         turn.secrets[name] = (data.get(name) or "").strip()
     turn.fields["masked"] = {n: mask(v) for n, v in turn.secrets.items() if v}
@@ -745,12 +749,14 @@ def submitted(turn: Turn, event) -> bool:
         turn.slots["group"] += 1
         _begin_group(turn, keep_shared=True)
         turn.slots["reference"] = None
-        turn.slots["next_type"] = turn.fields.get("number_type")
         turn.slots.pop("eligibility", None)
+        turn.slots["starting_next"] = True
         turn.say(
             "Let's do the next request. I've kept the details they share.", "notice"
         )
-        return turn.proceed()
+        turn.proceed()
+        turn.slots.pop("starting_next", None)
+        return True
     if event.value in ("port", "status"):
         turn.slots["intent"] = event.value
         turn.slots["resume"] = "submitted"

@@ -96,7 +96,7 @@ TRANSITIONS = [
     _step("review", "sign"),
     _step("sign", "submitted"),
     _step("submitted", "number_type", "next_request_needs_type"),
-    _step("submitted", "active", "has_next_request"),
+    _step("submitted", "active", "starting_next_request"),
     _step("submitted", "numbers", "wants_port"),
     _step("submitted", "status", "wants_status"),
     _step("human", "welcome"),
@@ -246,11 +246,11 @@ class Intake:
     def editing(self) -> bool:
         return bool(self.slots.get("editing"))
 
-    def has_next_request(self) -> bool:
-        return self.slots.get("group", 0) + 1 < len(self.slots.get("groups", []))
+    def starting_next_request(self) -> bool:
+        return bool(self.slots.get("starting_next"))
 
     def next_request_needs_type(self) -> bool:
-        return self.has_next_request() and self.slots.get("next_type") is None
+        return self.starting_next_request() and not self.fields.get("number_type")
 
     def edit_numbers(self) -> bool:
         return self.slots.get("edit") == "numbers"

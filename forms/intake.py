@@ -80,6 +80,14 @@ class ProviderForm(FlaskForm):
         description="Leave empty only if your provider doesn't use one.",
     )
     no_pin = BooleanField("My provider doesn't use a PIN", false_values=FALSE_VALUES)
+    platform_locked = BooleanField(
+        "The number sits in a messaging service or sub-account on another platform",
+        false_values=FALSE_VALUES,
+    )
+    carrier_refuses = BooleanField(
+        "My provider has said it won't release the number",
+        false_values=FALSE_VALUES,
+    )
     btn = TelField(
         "Main (billing) number on the account",
         validators=[Optional(), Length(max=30)],
