@@ -66,7 +66,9 @@ def any_db_app(request, tmp_path):
     """The app on SQLite and on PostgreSQL, for tests that must pass on both."""
     overrides = {}
     if request.param == "postgresql":
-        overrides["SQLALCHEMY_DATABASE_URI"] = request.getfixturevalue("postgres_schema")
+        overrides["SQLALCHEMY_DATABASE_URI"] = request.getfixturevalue(
+            "postgres_schema"
+        )
     app = build_app(make_config(tmp_path, **overrides))
     yield app
     with app.app_context():
