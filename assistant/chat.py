@@ -125,6 +125,7 @@ def run_turn(conversation: Conversation, event: Event, request_info: dict) -> Re
             state,
         )
     slots = copy.deepcopy(conversation.slots or {})
+    offered_topics = slots.pop("suggested", [])
     secrets = conversation.secrets
     turn = steps.Turn(conversation, slots, secrets, request_info)
 
@@ -138,7 +139,7 @@ def run_turn(conversation: Conversation, event: Event, request_info: dict) -> Re
             model.ask()
         turn.model = model
         user_text = _user_echo(event, model.state, secrets)
-        _apply(turn, event)
+        _apply(turn, event, offered_topics)
         messages = _assistant(model.out)
         new_state = model.state
 
@@ -152,13 +153,13 @@ def run_turn(conversation: Conversation, event: Event, request_info: dict) -> Re
     return Reply(messages=messages, errors=turn.errors)
 
 
-def _apply(turn, event: Event) -> None:
+def _apply(turn, event: Event, offered_topics: list[dict]) -> None:
     model = turn.model
     command = command_of(event)
     if command:
         steps.run_command(turn, command)
         return
-    current = input_for(model.state, turn.slots)
+    current = input_for(model.state, {**turn.slots, "suggested": offered_topics})
     event = _as_choice(event, current)
     if event.kind == "choice" and event.value.startswith("faq:"):
         steps.answer_topic(turn, event.value.removeprefix("faq:"))

@@ -88,6 +88,7 @@ class Turn:
 
     def proceed(self) -> bool:
         self.slots.setdefault("history", []).append(self.model.state)
+        _prepare_review(self)
         return fire(self.model, "proceed")
 
 
@@ -157,37 +158,41 @@ def digress(turn: Turn, text: str) -> None:
     """Free text the step couldn't use: a porting question, or a gentle re-ask."""
     base = kb()
     state = turn.model.state
-    if state in ("welcome", "faq") or base.looks_like_question(text):
-        context = {k: turn.fields.get(k) for k in ("number_type", "messaging_use")}
-        answer = base.ask(text, context)
-        if answer.topic:
-            turn.say(answer.text, "faq", answer.topic)
-            _offer_related(turn, base, [rid for rid, _ in answer.related])
-        else:
-            turn.say(answer.text)
-            if answer.suggestions:
-                turn.slots["suggested"] = [rid for rid, _ in answer.suggestions]
-        if state == "welcome" and PORT_WORDS.search(text) and not answer.topic:
-            turn.slots["intent"] = "port"
-            turn.proceed()
-            return
-        turn.model.ask()
-        return
-    if state == "welcome" and PORT_WORDS.search(text):
+    opening = state in ("welcome", "faq")
+    if opening and PORT_WORDS.search(text) and not base.looks_like_question(text):
         turn.slots["intent"] = "port"
         turn.proceed()
         return
-    turn.say("Sorry, I didn't quite get that.", "notice")
+    if not (opening or base.looks_like_question(text)):
+        turn.say("Sorry, I didn't quite get that.", "notice")
+        turn.model.ask()
+        return
+
+    context = {k: turn.fields.get(k) for k in ("number_type", "messaging_use")}
+    answer = base.ask(text, context)
+    if answer.topic:
+        turn.say(answer.text, "faq", answer.topic)
+        _offer_related(turn, base, [rid for rid, _ in answer.related])
+    else:
+        turn.say(answer.text)
+        turn.slots["suggested"] = [
+            {"id": f"faq:{rid}", "label": title}
+            for rid, title in answer.suggestions[:3]
+        ]
     turn.model.ask()
 
 
 def _offer_related(turn: Turn, base, related: list[str]) -> None:
-    titles = [base.entry(rid).title for rid in related if rid in base.ids][:3]
-    if not titles:
+    """Related topics: quick replies at the opening, a line of links mid-intake."""
+    entries = [base.entry(rid) for rid in related if rid in base.ids][:3]
+    if not entries:
         return
-    turn.slots["suggested"] = [rid for rid in related if rid in base.ids][:3]
-    if turn.model.state not in ("welcome", "faq"):
-        turn.say("Related: " + "; ".join(titles) + ".", "notice")
+    if turn.model.state in ("welcome", "faq"):
+        turn.slots["suggested"] = [
+            {"id": f"faq:{e.id}", "label": e.title} for e in entries
+        ]
+    else:
+        turn.say("Related: " + "; ".join(e.title for e in entries) + ".", "notice")
 
 
 # The steps.
@@ -648,7 +653,6 @@ def csr(turn: Turn, event) -> bool:
                 turn.say(finding["message"], "notice")
     elif not (event.kind == "choice" and event.value == "skip"):
         return False
-    _prepare_review(turn)
     return turn.proceed()
 
 
@@ -656,7 +660,8 @@ def _prepare_review(turn: Turn) -> None:
     fields = turn.fields
     masked = fields.get("masked", {})
     lines = [
-        "Numbers: " + ", ".join(numbering.format_number(e) for e in fields["numbers"]),
+        "Numbers: "
+        + ", ".join(numbering.format_number(e) for e in fields.get("numbers", [])),
         f"Type: {TYPE_LABELS.get(fields.get('number_type'), '')}",
         f"Provider: {fields.get('carrier', '')} ({fields.get('account_type', '')}), "
         f"account {masked.get('account_number', '')}"
@@ -675,7 +680,6 @@ def _prepare_review(turn: Turn) -> None:
     if fields.get("requested_date"):
         lines.append(f"Wished date: {fields['requested_date']}")
     turn.slots["review_lines"] = lines
-    turn.slots["editing"] = False
 
 
 def review(turn: Turn, event) -> bool:
@@ -687,6 +691,7 @@ def review(turn: Turn, event) -> bool:
         return documents_step(turn, event)
     if event.kind != "choice":
         return False
+    turn.slots["editing"] = False
     if event.value.startswith("edit_"):
         target = {
             "edit_numbers": "numbers",

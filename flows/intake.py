@@ -393,6 +393,7 @@ def _ineligible_lines(slots: dict) -> list[str]:
 def input_for(state: str, slots: dict) -> dict:
     """The input the widget should offer at a state."""
     fields = slots.get("fields", {})
+    suggested = slots.get("suggested", [])
     if state == "welcome":
         return _choices(
             "intent",
@@ -400,6 +401,7 @@ def input_for(state: str, slots: dict) -> dict:
                 choice("port", "Port my numbers"),
                 choice("faq", "Ask a question"),
                 choice("status", "Check a request"),
+                *suggested,
             ],
         )
     if state == "faq":
@@ -409,6 +411,7 @@ def input_for(state: str, slots: dict) -> dict:
             "choices": [
                 choice("port", "Port my numbers"),
                 choice("status", "Check a request"),
+                *suggested,
             ],
         }
     if state == "numbers":
