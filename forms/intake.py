@@ -13,6 +13,7 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
+from wtforms.validators import ValidationError
 
 from forms.validators import Email
 from forms.validators import NotPOBox
@@ -76,7 +77,7 @@ class ProviderForm(FlaskForm):
     )
     pin = StringField(
         "Account or transfer PIN",
-        validators=[Optional(), Length(max=20)],
+        validators=[Length(max=20)],
         description="Leave empty only if your provider doesn't use one.",
     )
     no_pin = BooleanField("My provider doesn't use a PIN", false_values=FALSE_VALUES)
@@ -96,8 +97,6 @@ class ProviderForm(FlaskForm):
 
     def validate_pin(self, field) -> None:
         if not field.data and not self.no_pin.data:
-            from wtforms.validators import ValidationError
-
             raise ValidationError(
                 "Please enter the PIN, or tick the box if your provider doesn't "
                 "use one."
@@ -170,8 +169,6 @@ class SignForm(FlaskForm):
 
     def validate_signature_consent(self, field) -> None:
         if not field.data:
-            from wtforms.validators import ValidationError
-
             raise ValidationError(
                 "Please tick the box to agree to sign electronically."
             )

@@ -232,3 +232,16 @@ def test_typed_text_equal_to_a_choice_label_counts_as_that_choice(chat):
 def test_the_welcome_understands_a_request_to_port(chat):
     chat.text("I want to transfer my number to you")
     assert chat.state == "numbers"
+
+
+def test_an_empty_pin_needs_the_no_pin_box(chat):
+    chat.choose("port")
+    chat.text("415 867 5309")
+    chat.choose("mobile")
+    chat.choose("yes")
+    chat.choose("none")
+    reply = chat.form(**{**PROVIDER, "pin": ""})
+    assert chat.state == "provider"
+    assert "tick the box" in reply["errors"]["pin"][0]
+    chat.form(**{**PROVIDER, "pin": "", "no_pin": True})
+    assert chat.state == "full_port"
