@@ -1,0 +1,64 @@
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from tests.browser.driver import FRAME
+from tests.browser.driver import ChatDriver
+from tests.browser.driver import fresh_number
+from tests.intake_data import LOA_DETAILS
+from tests.intake_data import PROVIDER
+
+AXE = Axe()
+
+
+def serious_violations(target, **options) -> list[str]:
+    results = AXE.run(target, options={"resultTypes": ["violations"], **options})
+    return [
+        f"{violation['id']}: {[node['target'] for node in violation['nodes']]}"
+        for violation in results.response["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+
+
+def chat_frame(page):
+    return next(frame for frame in page.frames if "/chat" in frame.url)
+
+
+def test_demo_help_page_with_the_launcher_has_no_serious_axe_violations(page, app_url):
+    page.goto(app_url)
+    expect(page.get_by_role("button", name="Porting help")).to_be_visible()
+
+    assert serious_violations(page, iframes=False) == []
+
+    page.get_by_role("link", name="Start in the chat").click()
+    chat = ChatDriver(page.frame_locator(FRAME))
+    chat.expect_said("bring your phone numbers over")
+    assert serious_violations(page, iframes=False) == []
+    assert serious_violations(chat_frame(page)) == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_chat_steps_have_no_serious_axe_violations(page, host_url, scheme):
+    number = fresh_number()
+    page.emulate_media(color_scheme=scheme)
+    page.goto(host_url)
+    chat = ChatDriver.open_on(page)
+    assert serious_violations(chat_frame(page)) == []
+
+    chat.choose("Port my numbers")
+    chat.say(number)
+    chat.choose("Mobile")
+    chat.choose("Yes")
+    chat.choose("No, calls only")
+    chat.fill({**PROVIDER, "account_number": ""})
+    chat.submit_form()
+    expect(chat.scope.locator("#f-account_number-error")).to_be_visible()
+    assert serious_violations(chat_frame(page)) == []
+
+    chat.fill(PROVIDER)
+    chat.submit_form()
+    chat.choose("No")
+    chat.fill(LOA_DETAILS)
+    chat.submit_form()
+    expect(chat.scope.locator("form.card-upload")).to_be_visible()
+    assert serious_violations(chat_frame(page)) == []
