@@ -372,7 +372,7 @@ def get_loa(conversation_id: str):
         )
     )
     if submitted is not None:
-        pdf, name = submitted.loa_pdf, f"LOA-{submitted.reference}-signed.pdf"
+        pdf, name = submitted.signed_loa, f"LOA-{submitted.reference}-signed.pdf"
     elif conversation.state in LOA_READY_STATES:
         fields = conversation.slots.get("fields", {})
         pdf = loa.fill_loa(

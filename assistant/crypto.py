@@ -27,6 +27,15 @@ class FieldCipher:
         except InvalidToken as error:
             raise RuntimeError("A secret field could not be decrypted.") from error
 
+    def encrypt_bytes(self, value: bytes) -> bytes:
+        return self._fernet.encrypt(value)
+
+    def decrypt_bytes(self, token: bytes) -> bytes:
+        try:
+            return self._fernet.decrypt(token)
+        except InvalidToken as error:
+            raise RuntimeError("A stored file could not be decrypted.") from error
+
     def rotate(self, token: str) -> str:
         """Re-encrypt a token under the newest key."""
         return self._fernet.rotate(token.encode()).decode()

@@ -10,6 +10,7 @@ import re
 import smtplib
 import ssl
 from dataclasses import dataclass
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from email import policy
@@ -154,7 +155,7 @@ def package_files(request: PortRequest, documents: list[Document]) -> list:
     files = [
         PackageFile(
             safe_filename(f"LOA-{request.reference}.pdf", taken),
-            request.loa_pdf or b"",
+            request.signed_loa or b"",
             "application/pdf",
         )
     ]
@@ -194,16 +195,24 @@ def _attach(message: EmailMessage, file: PackageFile) -> None:
     )
 
 
-def queue_submission(request: PortRequest, documents: list[Document]) -> None:
-    """Queue the package for the porting inbox and the confirmation for the signer."""
+def queue_submission(
+    request: PortRequest, documents: list[Document], revision: int = 0
+) -> None:
+    """Queue the package for the porting inbox and the confirmation for the signer.
+
+    A corrected resubmission of a rejected request is a new revision: it is queued
+    again under its own key, with "(corrected)" in the subject.
+    """
     config = current_app.config
     summary = request_summary(request, documents)
     link = staff_url(request)
     attach = config["EMAIL_ATTACH_PACKAGE"]
+    key = f"{request.reference}:r{revision}" if revision else request.reference
+    corrected = " (corrected)" if revision else ""
 
     team = _message(
         [config["PORTING_INBOX"]],
-        f"Porting Request – {request.business_name}",
+        f"Porting Request – {request.business_name}{corrected}",
         render_template(
             "email/team_submission.txt", s=summary, staff_url=link, attach=attach
         ),
@@ -212,7 +221,7 @@ def queue_submission(request: PortRequest, documents: list[Document]) -> None:
     if attach:
         for file in package_files(request, documents):
             _attach(team, file)
-    _queue(f"submission:{request.reference}:team", team)
+    _queue(f"submission:{key}:team", team)
 
     customer = _message(
         [request.contact_email],
@@ -225,12 +234,34 @@ def queue_submission(request: PortRequest, documents: list[Document]) -> None:
         ),
     )
     customer.add_attachment(
-        request.loa_pdf or b"",
+        customer_copy(request),
         maintype="application",
         subtype="pdf",
         filename=f"LOA-{request.reference}-signed.pdf",
     )
-    _queue(f"submission:{request.reference}:customer", customer)
+    _queue(f"submission:{key}:customer", customer)
+
+
+def customer_copy(request: PortRequest) -> bytes:
+    """The signer's copy of the signed LOA, with the account number and PIN masked.
+
+    E-mail is not a safe place for what moves a number, so the copy shows only
+    the last digits; the original with every digit stays with the porting team.
+    """
+    from assistant import loa
+    from assistant.submission import loa_options
+    from assistant.submission import loa_values
+
+    masked = {name: mask(value) for name, value in request.secrets.items()}
+    return loa.sign_loa(
+        loa_values(request.fields, masked),
+        request.e164s,
+        signature_name=request.signature_name,
+        signed_at=request.signed_at.replace(tzinfo=UTC),
+        ip=request.signer_ip,
+        user_agent=request.signer_agent,
+        **loa_options(),
+    )
 
 
 def queue_status_change(request: PortRequest, event_id: int, lines: list[str]) -> None:

@@ -36,7 +36,8 @@ ALLOWED = {
     "in_review": ("sent_to_carrier", "rejected", "cancelled"),
     "sent_to_carrier": ("foc_confirmed", "rejected", "cancelled"),
     "foc_confirmed": ("completed", "rejected", "cancelled"),
-    "rejected": ("in_review", "cancelled"),
+    # The customer's corrected resubmission brings a rejected request back.
+    "rejected": ("submitted", "in_review", "cancelled"),
     "completed": (),
     "cancelled": (),
 }

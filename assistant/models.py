@@ -125,6 +125,17 @@ class PortRequest(SecretsMixin, db.Model):
         order_by="StatusEvent.id",
     )
 
+    @property
+    def signed_loa(self) -> bytes | None:
+        """The signed LOA; stored encrypted because it prints the PIN."""
+        if self.loa_pdf is None:
+            return None
+        return cipher().decrypt_bytes(self.loa_pdf)
+
+    @signed_loa.setter
+    def signed_loa(self, pdf: bytes | None) -> None:
+        self.loa_pdf = None if pdf is None else cipher().encrypt_bytes(pdf)
+
     @staticmethod
     def new_reference() -> str:
         alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -195,6 +195,12 @@ def _offer_related(turn: Turn, base, related: list[str]) -> None:
         turn.say("Related: " + "; ".join(e.title for e in entries) + ".", "notice")
 
 
+def find_request(reference: str, email: str):
+    from assistant.submission import find_request as find
+
+    return find(reference, email)
+
+
 # The steps.
 def welcome(turn: Turn, event) -> bool:
     if event.kind != "choice":
@@ -719,6 +725,7 @@ def _prepare_signing(turn: Turn) -> None:
 
 
 def sign(turn: Turn, event) -> bool:
+    from assistant.submission import resubmit
     from assistant.submission import submit
 
     if event.kind != "form":
@@ -741,7 +748,10 @@ def sign(turn: Turn, event) -> bool:
             },
         )
         return True
-    submit(turn, typed)
+    if turn.slots.get("resubmitting"):
+        resubmit(turn, typed)
+    else:
+        submit(turn, typed)
     return turn.proceed()
 
 
@@ -805,10 +815,50 @@ def status(turn: Turn, event) -> bool:
     form = _validated(turn, "status", event)
     if form is None:
         return True
-    for line in status_lines(form.reference.data.strip(), form.contact_email.data):
+    reference = form.reference.data.strip()
+    for line in status_lines(reference, form.contact_email.data):
         turn.say(line, "notice")
+    found = find_request(reference, form.contact_email.data)
+    if found is not None and found.status == "rejected":
+        turn.slots["correction"] = {
+            "reference": found.reference,
+            "email": found.contact_email,
+        }
+        return turn.proceed()
     _return_from_detour(turn)
     return True
+
+
+def correction(turn: Turn, event) -> bool:
+    """Load a rejected request so the customer can fix it and sign again."""
+    if event.kind != "choice" or event.value != "resubmit":
+        return False
+    wanted = turn.slots.get("correction") or {}
+    found = find_request(wanted.get("reference", ""), wanted.get("email", ""))
+    if found is None or found.status != "rejected":
+        turn.say(
+            "That request can't be changed any more. Please check its status "
+            "or talk to a person.",
+            "notice",
+        )
+        _return_from_detour(turn)
+        return True
+    turn.slots.update(
+        {
+            "groups": [found.e164s],
+            "group": 0,
+            "documents": [],
+            "has_evidence": True,
+            "resubmitting": found.reference,
+            "editing": True,
+            "intent": "port",
+        }
+    )
+    turn.slots["fields"] = {**found.fields, "numbers": found.e164s}
+    turn.secrets.clear()
+    turn.secrets.update(found.secrets)
+    turn.fields["masked"] = {n: mask(v) for n, v in turn.secrets.items() if v}
+    return turn.proceed()
 
 
 def _return_from_detour(turn: Turn) -> None:
@@ -894,4 +944,5 @@ HANDLERS = {
     "submitted": submitted,
     "human": human,
     "status": status,
+    "correction": correction,
 }

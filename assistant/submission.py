@@ -99,8 +99,8 @@ def submit(turn, signature_name: str) -> PortRequest:
         signed_at=signed_at.replace(tzinfo=None),
         signer_ip=turn.request_info.get("ip", "")[:64],
         signer_agent=turn.request_info.get("user_agent", "")[:400],
-        loa_pdf=pdf,
     )
+    request.signed_loa = pdf
     request.secrets = turn.secrets
     request.numbers = [
         RequestNumber(position=i, e164=e164) for i, e164 in enumerate(fields["numbers"])
@@ -114,6 +114,66 @@ def submit(turn, signature_name: str) -> PortRequest:
     turn.slots.setdefault("references", []).append(request.reference)
     turn.slots["submitted_lines"] = submitted_lines(request, signed_at, turn.slots)
     log.info("conversation %s: submitted request %s", conversation.id, request.id)
+    return request
+
+
+def resubmit(turn, signature_name: str) -> PortRequest:
+    """Send a rejected request again with corrected details and a new signature."""
+    reference = turn.slots["resubmitting"]
+    request = db.session.scalar(
+        select(PortRequest).where(PortRequest.reference == reference)
+    )
+    if request is None or request.status != "rejected":
+        turn.slots.pop("resubmitting", None)
+        turn.slots["reference"] = reference
+        return request
+
+    fields = {k: v for k, v in turn.fields.items() if k != "masked"}
+    signed_at = datetime.now(UTC)
+    request.signed_loa = loa.sign_loa(
+        loa_values(fields, turn.secrets),
+        fields["numbers"],
+        signature_name=signature_name,
+        signed_at=signed_at,
+        ip=turn.request_info.get("ip", ""),
+        user_agent=turn.request_info.get("user_agent", ""),
+        **loa_options(),
+    )
+    request.fields = fields
+    request.secrets = turn.secrets
+    request.business_name = fields.get("business_name", "")
+    request.contact_email = fields.get("contact_email", "").lower()
+    request.signature_name = signature_name
+    request.signed_at = signed_at.replace(tzinfo=None)
+    request.signer_ip = turn.request_info.get("ip", "")[:64]
+    request.signer_agent = turn.request_info.get("user_agent", "")[:400]
+    request.status = "submitted"
+    request.rejection_code = request.rejection_note = None
+    request.updated_at = signed_at.replace(tzinfo=None)
+    request.events.append(
+        StatusEvent(
+            status="submitted",
+            actor="customer",
+            note="Corrected by the customer and signed again",
+        )
+    )
+    documents = db.session.scalars(
+        select(Document).where(
+            Document.conversation_id.in_(
+                [request.conversation_id, turn.conversation.id]
+            )
+        )
+    ).all()
+    db.session.flush()
+    revision = sum(1 for event in request.events if event.status == "submitted") - 1
+    delivery.queue_submission(request, documents, revision=revision)
+
+    turn.slots.pop("resubmitting", None)
+    turn.slots["reference"] = request.reference
+    turn.slots["submitted_lines"] = submitted_lines(request, signed_at, turn.slots)
+    log.info(
+        "conversation %s: resubmitted request %s", turn.conversation.id, request.id
+    )
     return request
 
 

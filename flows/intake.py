@@ -43,6 +43,7 @@ STEP_OF = {
     "submitted": "submitted",
     "human": "welcome",
     "status": "welcome",
+    "correction": "review",
 }
 
 STATES = list(STEP_OF)
@@ -100,7 +101,9 @@ TRANSITIONS = [
     _step("submitted", "numbers", "wants_port"),
     _step("submitted", "status", "wants_status"),
     _step("human", "welcome"),
+    _step("status", "correction", "has_rejection"),
     _step("status", "welcome"),
+    _step("correction", "review", "resubmitting"),
     {
         "trigger": "edit",
         "source": "review",
@@ -214,6 +217,12 @@ class Intake:
 
     def wants_faq(self) -> bool:
         return self.slots.get("intent") == "faq"
+
+    def has_rejection(self) -> bool:
+        return bool(self.slots.get("correction"))
+
+    def resubmitting(self) -> bool:
+        return bool(self.slots.get("resubmitting"))
 
     def wants_status(self) -> bool:
         return self.slots.get("intent") == "status"
@@ -372,6 +381,12 @@ def prompt_lines(state: str, slots: dict) -> list[str]:
             "Happy to bring in someone from our porting team. What e-mail "
             "address should they use to reach you?"
         ]
+    if state == "correction":
+        return [
+            "We can fix this together. I'll load the request so you can change what's "
+            "needed from the review, then sign it again; it goes straight back to our "
+            "team."
+        ]
     if state == "status":
         return [
             "To look up a request, enter its reference (it starts with PR-) "
@@ -487,6 +502,14 @@ def input_for(state: str, slots: dict) -> dict:
         return _choices("next", options)
     if state == "human":
         return {"kind": "text", "field": "contact_email"}
+    if state == "correction":
+        return _choices(
+            "next",
+            [
+                choice("resubmit", "Fix it and send again"),
+                choice("human", "Talk to a person"),
+            ],
+        )
     return {"kind": "none"}
 
 

@@ -79,11 +79,11 @@ def add_request(
         signed_at=when,
         signer_ip="203.0.113.7",
         signer_agent="Mozilla/5.0 (tests)",
-        loa_pdf=LOA_BYTES,
         created_at=when,
         updated_at=when,
     )
     request.secrets = {"account_number": ACCOUNT_NUMBER, "pin": PIN, "btn": BTN}
+    request.signed_loa = LOA_BYTES
     request.numbers = [
         RequestNumber(position=i, e164=e164) for i, e164 in enumerate(numbers)
     ]
@@ -99,7 +99,11 @@ def add_request(
             sha256=hashlib.sha256(data).hexdigest(),
             data=data,
             findings=[
-                {"ok": True, "message": "The bill shows the number.", "detail": "ok"}
+                {
+                    "ok": True,
+                    "message": "The bill shows the number.",
+                    "detail": "+14158675309 found on page 1",
+                }
             ],
         )
         for filename, data in documents
