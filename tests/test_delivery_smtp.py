@@ -1,5 +1,6 @@
 import json
 import ssl
+import subprocess
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -161,7 +162,19 @@ def test_the_signer_gets_a_confirmation_with_the_reference_and_the_signed_loa(
     assert ACCOUNT_NUMBER not in text
     [loa] = list(message.iter_attachments())
     assert loa.get_filename() == f"LOA-{reference}-signed.pdf"
-    assert loa.get_content() == LOA_BYTES
+    copy = pdf_text(tmp_path, loa.get_content())
+    assert "Jane Doe" in copy
+    assert ACCOUNT_NUMBER not in copy
+    assert PIN not in copy
+    assert ACCOUNT_NUMBER[-2:] in copy
+
+
+def pdf_text(tmp_path, data: bytes) -> str:
+    path = tmp_path / "copy.pdf"
+    path.write_bytes(data)
+    return subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_a_server_that_fails_twice_then_accepts_gets_the_email_once_with_one_message_id(
