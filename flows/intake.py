@@ -299,10 +299,11 @@ def prompt_lines(state: str, slots: dict) -> list[str]:
         listed = "; ".join(slots.get("to_confirm", []))
         return [f"Just to be sure, is this right: {listed}?"]
     if state == "number_type":
+        if count == 1:
+            return ["What kind of number is this?"]
         return [
-            "What kind of number is this? If they differ, pick the one that fits "
-            "most of them; numbers on another kind of line can go on a second "
-            "request afterwards."
+            "What kind of numbers are these? If they differ, pick the kind most of "
+            "them are; a number of another kind can go on its own request later."
         ]
     if state == "active":
         return [

@@ -262,3 +262,19 @@ def test_a_partial_port_asks_what_stays_and_the_new_main_number(chat):
     assert chat.state == "new_btn"
     chat.text("(415) 867-5310")
     assert chat.state == "loa_details"
+
+
+def test_hundreds_of_numbers_in_one_request_work(chat, client):
+    pasted = "\n".join(f"(415) 867-{n:04d}" for n in range(2000, 2300))
+    start_numbers(chat, pasted + "\n(415) 867-2000")
+    assert "300" in chat.said()
+    assert "(415) 867-2000 was listed more than once" in chat.said()
+    chat.choose("landline")
+    through_provider(chat)
+    to_documents(chat)
+    preview = client.get(f"/api/conversations/{chat.id}/loa.pdf", headers=chat.headers)
+    assert preview.status_code == 200
+    from tests.test_intake_e2e import pdf_fields
+
+    fields = pdf_fields(preview.data)
+    assert fields["number_300"] == "(415) 867-2299"
