@@ -61,12 +61,11 @@ def _load(conversation_id: str) -> Conversation:
 
 
 def _state_body(conversation: Conversation) -> dict:
+    state = INTAKE.recover_state(conversation.state)
     return {
-        "state": conversation.state,
-        "input": chat.describe_input(
-            conversation.state, conversation.slots, conversation.secrets
-        ),
-        "progress": INTAKE.progress(conversation.state),
+        "state": state,
+        "input": chat.describe_input(state, conversation.slots, conversation.secrets),
+        "progress": INTAKE.progress(state),
     }
 
 
@@ -228,9 +227,8 @@ def post_document(conversation_id: str):
         )
     if upload is None:
         raise ApiError(400, message="Please attach the file in the field named file.")
-    accepted_here = chat.describe_input(conversation.state, conversation.slots, {})[
-        "accept"
-    ]
+    state = INTAKE.recover_state(conversation.state)
+    accepted_here = chat.describe_input(state, conversation.slots, {})["accept"]
     if kind not in accepted_here:
         raise ApiError(
             409,

@@ -130,16 +130,18 @@ def run_turn(conversation: Conversation, event: Event, request_info: dict) -> Re
     turn = steps.Turn(conversation, slots, secrets, request_info)
 
     with INTAKE.bound(state, slots) as model:
+        turn.model = model
+        user_text = _user_echo(event, model.state, secrets)
         if state != conversation.state:
+            # The message was meant for a step that is gone: ask the new one first.
             model.say(
                 "We've updated this assistant since your last visit, so we picked up "
                 "at the nearest step. Everything you entered is still here.",
                 "notice",
             )
             model.ask()
-        turn.model = model
-        user_text = _user_echo(event, model.state, secrets)
-        _apply(turn, event, offered_topics)
+        else:
+            _apply(turn, event, offered_topics)
         messages = _assistant(model.out)
         new_state = model.state
 

@@ -113,3 +113,24 @@ def test_the_number_is_stored_in_e164(chat, app):
     with app.app_context():
         conversation = db.session.get(Conversation, chat.id)
         assert conversation.slots["fields"]["numbers"] == [NUMBER_E164]
+
+
+def test_a_saved_state_the_flow_no_longer_has_is_recovered_politely(chat, app, client):
+    from assistant.extensions import db
+    from assistant.models import Conversation
+    from tests.intake_data import run_to_review
+
+    run_to_review(chat)
+    with app.app_context():
+        conversation = db.session.get(Conversation, chat.id)
+        conversation.state = "checklist"
+        db.session.commit()
+
+    body = client.get(f"/api/conversations/{chat.id}", headers=chat.headers).get_json()
+    assert body["state"] == "review"
+    reply = chat.choose("submit")
+    assert reply["state"] == "review"
+    assert "nearest step" in reply["messages"][0]["text"]
+    assert "(415) 867-5309" in chat.said()
+    chat.choose("submit")
+    assert chat.state == "sign"
