@@ -484,6 +484,48 @@ def _keep_masked_secrets(turn: Turn, event) -> None:
             event.value[name] = turn.secrets[name]
 
 
+def same_account(turn: Turn, event) -> bool:
+    if event.kind != "choice":
+        return False
+    turn.slots["several_accounts"] = event.value == "no"
+    return turn.proceed()
+
+
+def account_numbers(turn: Turn, event) -> bool:
+    """Keep the numbers of this account here; the rest become the next request."""
+    if event.kind == "form":
+        event.kind, event.value = "text", _form_value(event, "numbers")
+    if event.kind != "text":
+        return False
+    parsed = numbering.parse_numbers(str(event.value))
+    if not parsed.numbers:
+        return False
+    current = turn.fields["numbers"]
+    here = [n.e164 for n in parsed.numbers if n.e164 in current]
+    if not here:
+        turn.errors["numbers"] = [
+            "None of those is among the numbers we're moving. Please pick from: "
+            + ", ".join(numbering.format_number(e) for e in current)
+            + "."
+        ]
+        turn.say(turn.errors["numbers"][0], "error")
+        turn.model.ask()
+        return True
+    rest = [e for e in current if e not in here]
+    turn.fields["numbers"] = here
+    groups = turn.slots["groups"]
+    groups[turn.slots["group"]] = here
+    if rest:
+        groups.insert(turn.slots["group"] + 1, rest)
+        turn.say(
+            f"Thanks. {len(rest)} other number(s) will go on their own request right "
+            "after this one.",
+            "notice",
+        )
+    turn.slots["several_accounts"] = False
+    return turn.proceed()
+
+
 def full_port(turn: Turn, event) -> bool:
     partial = _yes_no_event(turn, event, "partial_port")
     if partial is None:
@@ -933,6 +975,8 @@ HANDLERS = {
     "messaging_use": messaging_use,
     "campaign": campaign,
     "provider": provider,
+    "same_account": same_account,
+    "account_numbers": account_numbers,
     "full_port": full_port,
     "remaining_action": remaining_action,
     "new_btn": new_btn,

@@ -32,6 +32,8 @@ STEP_OF = {
     "messaging_use": "messaging",
     "campaign": "messaging",
     "provider": "provider",
+    "same_account": "provider",
+    "account_numbers": "provider",
     "full_port": "provider",
     "remaining_action": "provider",
     "new_btn": "provider",
@@ -81,7 +83,11 @@ TRANSITIONS = [
     _step("messaging_use", "provider"),
     _step("campaign", "provider"),
     _step("provider", "ineligible", "none_eligible"),
+    _step("provider", "same_account", "several_numbers"),
     _step("provider", "full_port"),
+    _step("same_account", "account_numbers", "on_several_accounts"),
+    _step("same_account", "full_port"),
+    _step("account_numbers", "full_port"),
     _step("full_port", "remaining_action", "is_partial"),
     _step("full_port", "review", "editing"),
     _step("full_port", "loa_details"),
@@ -246,6 +252,12 @@ class Intake:
     def sends_10dlc(self) -> bool:
         return self.fields.get("messaging_use") == "a2p_10dlc"
 
+    def several_numbers(self) -> bool:
+        return len(self.fields.get("numbers", [])) > 1 and not self.editing()
+
+    def on_several_accounts(self) -> bool:
+        return bool(self.slots.get("several_accounts"))
+
     def is_partial(self) -> bool:
         return bool(self.fields.get("partial_port"))
 
@@ -337,6 +349,14 @@ def prompt_lines(state: str, slots: dict) -> list[str]:
         ]
         lines += slots.get("provider_help", [])
         return lines
+    if state == "same_account":
+        carrier = fields.get("carrier") or "that provider"
+        return [f"Are all {count} numbers on this one account with {carrier}?"]
+    if state == "account_numbers":
+        return [
+            "Which of the numbers are on this account? Type or paste them; the "
+            "others will go on a separate request for their own account."
+        ]
     if state == "full_port":
         return [
             "Does that account have other numbers that will stay with your current "
@@ -432,6 +452,10 @@ def input_for(state: str, slots: dict) -> dict:
         }
     if state == "numbers":
         return {"kind": "text", "field": "numbers", "accept": ["number_list"]}
+    if state == "account_numbers":
+        return {"kind": "text", "field": "numbers"}
+    if state == "same_account":
+        return _choices("same_account", YES_NO)
     if state in ("numbers_confirm", "active", "full_port", "ineligible_some"):
         field = {
             "numbers_confirm": "confirmed",

@@ -28,6 +28,8 @@ def through_provider(chat, messaging: str = "none", **provider) -> None:
 
 
 def to_documents(chat) -> None:
+    if chat.state == "same_account":
+        chat.choose("yes")
     assert chat.state == "full_port", chat.last
     chat.choose("no")
     chat.form(**LOA_DETAILS)
@@ -278,3 +280,33 @@ def test_hundreds_of_numbers_in_one_request_work(chat, client):
 
     fields = pdf_fields(preview.data)
     assert fields["number_300"] == "(415) 867-2299"
+
+
+def test_numbers_on_two_accounts_become_two_requests(chat):
+    start_numbers(chat, "415 867 5309, 415 867 5310, 415 867 5311")
+    chat.choose("landline")
+    through_provider(chat)
+    assert chat.state == "same_account"
+    assert "all 3 numbers" in chat.said()
+    chat.choose("no")
+    assert chat.state == "account_numbers"
+    chat.text("415 867 5309 and 415-867-5311")
+    assert "1 other number(s) will go on their own request" in chat.said()
+    assert chat.state == "full_port"
+    chat.choose("no")
+    chat.form(**LOA_DETAILS)
+    chat.upload("bill", bill_pdf(), "bill.pdf")
+    chat.choose("done") if chat.state == "documents" else None
+    first = finish(chat)
+    assert [c["id"] for c in chat.last["input"]["choices"]][0] == "next"
+    chat.choose("next")
+    assert chat.state == "number_type", chat.last
+    chat.choose("landline")
+    chat.choose("yes")
+    chat.choose("none")
+    chat.form(**{**PROVIDER, "account_number": "99887766"})
+    assert chat.state == "full_port"
+    chat.choose("no")
+    chat.form(**LOA_DETAILS)
+    assert chat.state == "documents"
+    assert first.startswith("PR-")
