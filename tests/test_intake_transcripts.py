@@ -310,3 +310,19 @@ def test_numbers_on_two_accounts_become_two_requests(chat):
     chat.form(**LOA_DETAILS)
     assert chat.state == "documents"
     assert first.startswith("PR-")
+
+
+def test_a_csv_list_of_numbers_is_read_at_the_numbers_step(chat, app):
+    chat.choose("port")
+    csv = b"\xef\xbb\xbfName,Phone\nFront desk,(415) 867-5309\nFax,415.867.5310\n"
+    reply = chat.upload("number_list", csv, "numbers.csv")
+    assert reply["document"]["kind"] == "number_list"
+    assert chat.state == "number_type"
+    assert "2 numbers" in chat.said()
+
+
+def test_a_binary_file_as_a_number_list_is_refused_kindly(chat):
+    chat.choose("port")
+    error = chat.upload("number_list", b"\x00\x01\x02\xff" * 50, "list.csv", 415)
+    assert error["error"]["code"] == "unsupported_file"
+    assert chat.state == "numbers"
