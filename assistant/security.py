@@ -1,17 +1,30 @@
-"""Security headers: a CSP without inline script, framing only by allowed origins."""
+"""Security headers: a CSP without inline script, framing only by allowed origins.
+
+Also keeps the database driver's debug logging from writing customers' numbers and
+secrets into log files.
+"""
+
+import logging
 
 from flask import Flask
+from flask import Response
+from flask import request
 from flask_talisman import Talisman
 
 talisman = Talisman()
 
 
 def embed_origins(app: Flask) -> list[str]:
-    return list(app.config["EMBED_ORIGINS"]) or ["'self'"]
+    """Who may frame the chat: the app itself and every configured origin."""
+    origins = ["'self'"]
+    for origin in app.config["EMBED_ORIGINS"]:
+        if origin not in origins:
+            origins.append(origin)
+    return origins
 
 
-def init_app(app: Flask) -> None:
-    csp = {
+def content_security_policy(app: Flask) -> dict:
+    return {
         "default-src": "'self'",
         "script-src": "'self'",
         "style-src": "'self'",
@@ -21,15 +34,49 @@ def init_app(app: Flask) -> None:
         "object-src": "'none'",
         "base-uri": "'none'",
         "form-action": "'self'",
-        "frame-ancestors": ["'self'", *embed_origins(app)],
+        "frame-ancestors": embed_origins(app),
     }
+
+
+def init_app(app: Flask) -> None:
     talisman.init_app(
         app,
         force_https=app.config["HTTPS"],
         strict_transport_security=app.config["HTTPS"],
         session_cookie_secure=app.config["HTTPS"],
-        content_security_policy=csp,
+        content_security_policy=content_security_policy(app),
         # X-Frame-Options can't list origins; frame-ancestors does the job instead.
         frame_options=None,
         referrer_policy="strict-origin-when-cross-origin",
     )
+    app.after_request(_no_store_for_api)
+    keep_rows_out_of_sql_logs()
+
+
+def _no_store_for_api(response: Response) -> Response:
+    # Chat replies carry names, addresses and masked secrets: no shared cache
+    # or back-button cache should keep them.
+    if request.path.startswith("/api/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class SqlValuesFilter(logging.Filter):
+    """Drop the rows and the bound values SQLAlchemy logs; keep the statements.
+
+    Rows and parameters hold slots (phone numbers) and ciphertext next to names
+    and addresses; the statements alone are enough to debug with.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "Row %r":
+            return False
+        if record.msg == "[%s] %r" and record.args:
+            record.args = (record.args[0], "[values not logged]")
+        return True
+
+
+def keep_rows_out_of_sql_logs() -> None:
+    logger = logging.getLogger("sqlalchemy.engine.Engine")
+    if not any(isinstance(f, SqlValuesFilter) for f in logger.filters):
+        logger.addFilter(SqlValuesFilter())

@@ -1,0 +1,141 @@
+import logging
+import re
+
+import pytest
+
+from tests.conftest import Chat
+from tests.test_security_secrets import leaked
+from tests.test_security_secrets import submit_intake
+
+FORMATTER = logging.Formatter("%(name)s %(levelname)s %(message)s")
+# The ported number, however a line might write it: E.164, digits, or typed.
+PORTED_NUMBER = re.compile(r"(?<!\d)1?4158675309(?!\d)")
+
+
+class Everything(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(FORMATTER.format(record))
+
+
+@pytest.fixture
+def every_log_line():
+    """Every logger at DEBUG, enabled and propagating, into one list of lines."""
+    handler = Everything()
+    root = logging.getLogger()
+    loggers = [root] + [
+        logger
+        for logger in logging.root.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    saved = [(lg, lg.level, lg.disabled, lg.propagate) for lg in loggers]
+    root.addHandler(handler)
+    yield handler.lines, loggers
+    root.removeHandler(handler)
+    for logger, level, disabled, propagate in saved:
+        logger.setLevel(level)
+        logger.disabled, logger.propagate = disabled, propagate
+
+
+def open_every_logger(loggers) -> None:
+    known = logging.root.manager.loggerDict.values()
+    for logger in [*loggers, *[lg for lg in known if isinstance(lg, logging.Logger)]]:
+        logger.setLevel(logging.DEBUG)
+        logger.disabled = False
+        logger.propagate = logger is not logging.getLogger()
+
+
+def reveals(line: str) -> list[str]:
+    found = leaked(line)
+    if PORTED_NUMBER.search(re.sub(r"[\s().\-+]", "", line)):
+        found.append("ported number")
+    return found
+
+
+def test_the_log_searcher_finds_the_number_in_every_common_format():
+    for line in (
+        "+14158675309",
+        "(415) 867-5309",
+        "415.867.5309",
+        "numbers ['+14158675309']",
+    ):
+        assert reveals(line) == ["ported number"], line
+    assert reveals("conversation 5f0c8e7a started at 14:58:09") == []
+
+
+def test_a_whole_intake_logs_no_number_pin_account_or_billing_number(
+    any_db_app, every_log_line
+):
+    lines, loggers = every_log_line
+    open_every_logger(loggers)
+    chat = Chat(any_db_app.test_client())
+
+    reference = submit_intake(chat)
+    chat.text("what happens next?")
+    chat.choose("start_over")
+
+    assert reference
+    # The capture really saw the app and the database at work.
+    assert any(line.startswith("assistant.") for line in lines)
+    assert any(line.startswith("sqlalchemy.engine") for line in lines)
+    leaks = [(reveals(line), line[:300]) for line in lines if reveals(line)]
+    assert leaks == []
+
+
+def test_a_refused_provider_form_logs_no_secret(any_db_app, every_log_line):
+    lines, loggers = every_log_line
+    open_every_logger(loggers)
+    chat = Chat(any_db_app.test_client())
+    chat.choose("port")
+    chat.text("415 867 5309")
+    chat.choose("mobile")
+    chat.choose("yes")
+    chat.choose("none")
+
+    chat.form(carrier="", account_number="88123345009", pin="4821", btn="4155550199")
+    chat.post({"form": {"pin": {"nested": "4821"}}}, status=400)
+
+    assert any(line.startswith("assistant.") for line in lines)
+    assert [line[:300] for line in lines if reveals(line)] == []
+
+
+def test_a_database_error_during_submission_logs_no_number_or_secret(
+    any_db_app, every_log_line, monkeypatch
+):
+    from assistant import delivery
+    from assistant.extensions import db
+    from assistant.models import PortRequest
+    from tests.test_security_secrets import walk_to_review
+
+    lines, loggers = every_log_line
+    chat = Chat(any_db_app.test_client())
+    walk_to_review(chat)
+    chat.choose("submit")
+
+    def add_the_request_twice(request, documents):
+        twin = PortRequest(
+            reference=request.reference + "X",
+            conversation_id=request.conversation_id,
+            group_index=request.group_index,
+            number_type=request.number_type,
+            business_name=request.business_name,
+            contact_email=request.contact_email,
+            fields=request.fields,
+            signature_name=request.signature_name,
+            signed_at=request.signed_at,
+            signer_ip=request.signer_ip,
+            signer_agent=request.signer_agent,
+        )
+        db.session.add(twin)
+        db.session.flush()
+
+    monkeypatch.setattr(delivery, "queue_submission", add_the_request_twice)
+    open_every_logger(loggers)
+    chat.form(signature_name="Jane Doe", signature_consent=True, status=500)
+
+    errors = [line for line in lines if "IntegrityError" in line]
+    assert errors, "the database error was not logged"
+    assert [line[:300] for line in lines if reveals(line)] == []
