@@ -80,9 +80,10 @@ RATE_DEFAULTS = {
 
 
 def engine_options(url: str) -> dict:
+    # Bound values hold numbers and names: keep them out of error messages and logs.
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+        return {"connect_args": {"timeout": 30}, "hide_parameters": True}
+    return {"pool_pre_ping": True, "hide_parameters": True}
 
 
 @event.listens_for(Engine, "connect")

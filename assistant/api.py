@@ -13,6 +13,7 @@ from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from assistant import chat
@@ -69,17 +70,20 @@ def _state_body(conversation: Conversation) -> dict:
     }
 
 
+STALE = "Another message changed this conversation first. Please send yours again."
+
+
 def _commit_turn(conversation: Conversation) -> None:
-    """Save a turn; a racing message that saved first makes this one stale."""
+    """Save a turn; a racing message that saved first makes this one stale.
+
+    Two signatures racing both try to create the request; the unique key on
+    (conversation, group) stops the second, which is then stale in the same way.
+    """
     try:
         db.session.commit()
-    except StaleDataError as error:
+    except (StaleDataError, IntegrityError) as error:
         db.session.rollback()
-        raise ApiError(
-            409,
-            "stale",
-            "Another message changed this conversation first. Please send yours again.",
-        ) from error
+        raise ApiError(409, "stale", STALE) from error
     _send_mail_now()
 
 
@@ -168,6 +172,14 @@ def _event_from(payload) -> chat.Event:
         if isinstance(item, list):
             if not all(isinstance(part, str | int | float | bool) for part in item):
                 raise ApiError(400, message=f"The value of {name} isn't valid.")
+            if len(item) > 1000 or any(
+                isinstance(part, str) and len(part) > limit for part in item
+            ):
+                raise ApiError(413, message=f"The value of {name} is too long.")
+            item = [
+                chat.normalise_text(part) if isinstance(part, str) else part
+                for part in item
+            ]
         elif item is not None and not isinstance(item, str | int | float | bool):
             raise ApiError(400, message=f"The value of {name} isn't valid.")
         if isinstance(item, str):
@@ -199,6 +211,9 @@ def _turn(conversation: Conversation, event: chat.Event) -> chat.Reply:
     except chat.BadEvent as error:
         db.session.rollback()
         raise ApiError(error.status, error.code, error.message) from error
+    except IntegrityError as error:
+        db.session.rollback()
+        raise ApiError(409, "stale", STALE) from error
     _commit_turn(conversation)
     return reply
 
