@@ -1,0 +1,429 @@
+import io
+import json
+import zipfile
+from datetime import timedelta
+
+import pytest
+
+from assistant.extensions import db
+from assistant.lifecycle import REASON_BY_CODE
+from assistant.models import AuditEvent
+from assistant.models import Document
+from assistant.models import PortRequest
+from assistant.models import StaffUser
+from assistant.models import utcnow
+from tests.staff_fixtures import ACCOUNT_NUMBER
+from tests.staff_fixtures import BILL_BYTES
+from tests.staff_fixtures import LOA_BYTES
+from tests.staff_fixtures import PIN
+from tests.staff_fixtures import STAFF_EMAIL
+from tests.staff_fixtures import add_request
+from tests.staff_fixtures import add_staff_user
+from tests.staff_fixtures import body_text
+from tests.staff_fixtures import outbox
+from tests.staff_fixtures import parsed
+from tests.staff_fixtures import sign_in
+
+LOGIN_FAILED = "That e-mail and password don&#39;t match an active staff account."
+
+
+@pytest.fixture
+def reference(app):
+    with app.app_context():
+        add_staff_user()
+        return add_request().reference
+
+
+@pytest.fixture
+def staff(client, reference):
+    response = sign_in(client)
+    assert response.status_code == 302
+    return client
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def find_request(reference: str) -> PortRequest:
+    return db.session.scalar(
+        db.select(PortRequest).where(PortRequest.reference == reference)
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/staff/"),
+        ("get", "/staff/requests/{ref}"),
+        ("get", "/staff/requests/{ref}/package.zip"),
+        ("get", "/staff/requests/{ref}/documents/abc"),
+        ("post", "/staff/requests/{ref}/reveal"),
+        ("post", "/staff/requests/{ref}/status"),
+        ("post", "/staff/logout"),
+    ],
+)
+def test_every_staff_page_sends_a_signed_out_visitor_to_the_login(
+    client, reference, method, path
+):
+    response = getattr(client, method)(path.format(ref=reference))
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/staff/login?next=")
+    assert "Acme Plumbing" not in text_of(response)
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        (STAFF_EMAIL, "wrong password!"),
+        ("nobody@rallycorp.example", "correct horse battery"),
+    ],
+)
+def test_a_wrong_email_or_password_gets_the_same_refusal(
+    client, reference, email, password
+):
+    response = sign_in(client, email, password)
+    assert response.status_code == 401
+    assert LOGIN_FAILED in text_of(response)
+    assert client.get("/staff/").status_code == 302
+
+
+def test_a_disabled_account_cannot_sign_in(app, client, reference):
+    with app.app_context():
+        db.session.execute(db.update(StaffUser).values(active=False))
+        db.session.commit()
+    response = sign_in(client)
+    assert response.status_code == 401
+    assert LOGIN_FAILED in text_of(response)
+
+
+def test_signing_in_shows_the_list_and_signing_out_closes_the_area(
+    app, client, reference
+):
+    response = sign_in(client)
+    assert response.headers["Location"] == "/staff/"
+    listing = client.get("/staff/")
+    assert listing.status_code == 200
+    assert reference in text_of(listing)
+    assert listing.headers["Cache-Control"] == "no-store"
+
+    signed_out = client.post("/staff/logout")
+    assert signed_out.headers["Location"] == "/staff/login"
+    assert "You&#39;re signed out." in text_of(client.get("/staff/login"))
+    assert client.get("/staff/").status_code == 302
+    with app.app_context():
+        actions = db.session.scalars(db.select(AuditEvent.action)).all()
+    assert actions == ["login", "logout"]
+
+
+@pytest.mark.parametrize(
+    ("next_page", "landing"),
+    [
+        ("/staff/requests/{ref}", "/staff/requests/{ref}"),
+        ("https://evil.example/staff/", "/staff/"),
+        ("//evil.example/staff/", "/staff/"),
+        ("/chat", "/staff/"),
+    ],
+)
+def test_after_sign_in_only_a_staff_page_is_followed(
+    client, reference, next_page, landing
+):
+    response = client.post(
+        "/staff/login?next=" + next_page.format(ref=reference),
+        data={"email": STAFF_EMAIL, "password": "correct horse battery"},
+    )
+    assert response.headers["Location"] == landing.format(ref=reference)
+
+
+def test_the_list_masks_nothing_because_it_shows_no_account_details(staff, reference):
+    listing = text_of(staff.get("/staff/"))
+    assert "Acme Plumbing" in listing
+    assert "(415) 867-5309" in listing
+    assert ACCOUNT_NUMBER not in listing and "••" not in listing
+
+
+@pytest.fixture
+def three_requests(app):
+    with app.app_context():
+        add_staff_user()
+        now = utcnow()
+        add_request(business_name="Acme Plumbing", numbers=("+14158675309",))
+        add_request(
+            business_name="Bayside Dental",
+            numbers=("+18005550199",),
+            number_type="toll_free",
+            status="rejected",
+            created_at=now - timedelta(days=10),
+        )
+        add_request(
+            business_name="Cedar Café",
+            numbers=("+12125550123", "+12125550124"),
+            number_type="landline",
+            status="in_review",
+            created_at=now - timedelta(days=40),
+        )
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["Acme Plumbing", "Bayside Dental", "Cedar Café"]),
+        ("status=rejected", ["Bayside Dental"]),
+        ("status=completed", []),
+        ("number_type=landline", ["Cedar Café"]),
+        ("age=1", ["Acme Plumbing"]),
+        ("age=-7", ["Bayside Dental", "Cedar Café"]),
+        ("age=-30", ["Cedar Café"]),
+        ("q=bayside", ["Bayside Dental"]),
+        ("q=(212) 555-0124", ["Cedar Café"]),
+        ("q=8675309", ["Acme Plumbing"]),
+        ("q=100%25", []),
+        ("status=in_review&number_type=mobile", []),
+        ("status=nonsense", ["Acme Plumbing", "Bayside Dental", "Cedar Café"]),
+    ],
+)
+def test_the_list_filters_by_status_type_age_and_search(
+    client, three_requests, query, expected
+):
+    sign_in(client)
+    response = client.get("/staff/?" + query)
+    assert response.status_code == 200
+    page = text_of(response)
+    shown = [
+        name
+        for name in ("Acme Plumbing", "Bayside Dental", "Cedar Café")
+        if f"<td>{name}</td>" in page
+    ]
+    assert shown == expected
+    count = len(expected)
+    assert f"{count} request{'' if count == 1 else 's'}" in page
+
+
+def test_the_detail_page_shows_every_field_with_the_account_details_masked(
+    staff, reference
+):
+    page = text_of(staff.get(f"/staff/requests/{reference}"))
+    for value in (
+        "ACME PLUMBING, LLC",
+        "Pacific Coast Telecom",
+        "123 Main St",
+        "Suite 4",
+        "94103",
+        "Jane Doe",
+        "(415) 555-2671",
+        "203.0.113.7",
+        "march-bill.pdf",
+        "+14158675309 found on page 1",
+        "•••••••••09",
+    ):
+        assert value in page, value
+    assert ACCOUNT_NUMBER not in page
+    assert f"<dd>{PIN}</dd>" not in page
+    assert "<dd>••••</dd>" in page
+
+
+def test_revealing_the_account_details_shows_them_once_and_records_who(
+    app, staff, reference
+):
+    response = staff.post(f"/staff/requests/{reference}/reveal")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    page = text_of(response)
+    assert f"<dd>{ACCOUNT_NUMBER}</dd>" in page
+    assert f"<dd>{PIN}</dd>" in page
+    assert "your reveal was recorded" in page
+    assert ACCOUNT_NUMBER not in text_of(staff.get(f"/staff/requests/{reference}"))
+
+    with app.app_context():
+        reveal = db.session.scalar(
+            db.select(AuditEvent).where(AuditEvent.action == "reveal")
+        )
+        assert (reveal.actor, reveal.detail) == (
+            STAFF_EMAIL,
+            "account_number, pin, btn",
+        )
+        assert reveal.request_id == find_request(reference).id
+
+
+def test_rejecting_records_who_and_why_and_emails_the_customer_the_guidance(
+    app, staff, reference
+):
+    response = staff.post(
+        f"/staff/requests/{reference}/status",
+        data={
+            "current": "submitted",
+            "status": "rejected",
+            "reason": "pin",
+            "note": "The carrier says the PIN expired on March 3.",
+        },
+    )
+    assert response.status_code == 302
+    page = text_of(staff.get(response.headers["Location"]))
+    assert "Status changed to “Needs a correction”." in page
+    assert "PIN or passcode wrong or expired" in page
+
+    with app.app_context():
+        request = find_request(reference)
+        assert (request.status, request.rejection_code) == ("rejected", "pin")
+        event = request.events[-1]
+        assert (event.status, event.reason_code, event.actor) == (
+            "rejected",
+            "pin",
+            STAFF_EMAIL,
+        )
+        assert event.note == "The carrier says the PIN expired on March 3."
+        [email] = outbox("Update on your porting request")
+        assert email.subject == f"Update on your porting request {reference}"
+        assert email.recipients == "jane.doe@acmeplumbing.com"
+        assert email.status == "sent"
+        text = body_text(parsed(email.raw))
+    assert f"{reference}: Needs a correction." in text
+    assert REASON_BY_CODE["pin"].guidance in text
+    assert "Note from our team: The carrier says the PIN expired on March 3." in text
+    assert "open the chat" in text
+    assert PIN not in text
+
+
+def test_a_confirmed_port_date_is_saved_and_sent_to_the_customer(app, client):
+    with app.app_context():
+        add_staff_user()
+        reference = add_request(status="sent_to_carrier").reference
+    sign_in(client)
+    response = client.post(
+        f"/staff/requests/{reference}/status",
+        data={
+            "current": "sent_to_carrier",
+            "status": "foc_confirmed",
+            "foc_date": "2027-01-15",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        request = find_request(reference)
+        assert (request.status, request.foc_date) == ("foc_confirmed", "2027-01-15")
+        assert request.events[-1].foc_date == "2027-01-15"
+        [email] = outbox("Update on your porting request")
+        assert "Port date: 2027-01-15." in body_text(parsed(email.raw))
+
+
+@pytest.mark.parametrize(
+    ("start", "form", "message"),
+    [
+        ("submitted", {"status": "completed"}, "Not a valid choice."),
+        (
+            "submitted",
+            {"status": "rejected"},
+            "A rejection needs the carrier&#39;s reason.",
+        ),
+        (
+            "submitted",
+            {"status": "rejected", "reason": "other", "note": "  "},
+            "Reason &#39;Other&#39; needs a note saying what to fix.",
+        ),
+        (
+            "sent_to_carrier",
+            {"status": "foc_confirmed"},
+            "Enter the port date the carrier confirmed.",
+        ),
+        (
+            "submitted",
+            {"status": "in_review", "reason": "bogus"},
+            "Not a valid choice.",
+        ),
+    ],
+)
+def test_a_status_change_the_lifecycle_or_the_form_forbids_is_refused(
+    app, client, start, form, message
+):
+    with app.app_context():
+        add_staff_user()
+        reference = add_request(status=start).reference
+    sign_in(client)
+    response = client.post(
+        f"/staff/requests/{reference}/status", data={"current": start, **form}
+    )
+    assert response.status_code == 400
+    assert message in text_of(response)
+    with app.app_context():
+        assert find_request(reference).status == start
+        assert outbox("Update") == []
+
+
+def test_a_change_based_on_a_stale_page_is_refused(app, staff, reference):
+    response = staff.post(
+        f"/staff/requests/{reference}/status",
+        data={"current": "in_review", "status": "sent_to_carrier"},
+    )
+    assert response.status_code == 409
+    assert "Someone changed this request&#39;s status while you were looking" in (
+        text_of(response)
+    )
+    with app.app_context():
+        assert find_request(reference).status == "submitted"
+
+
+def test_leaving_a_rejection_clears_its_reason_but_keeps_the_history(
+    app, staff, reference
+):
+    for data in (
+        {"current": "submitted", "status": "rejected", "reason": "name_mismatch"},
+        {"current": "rejected", "status": "in_review"},
+    ):
+        assert staff.post(f"/staff/requests/{reference}/status", data=data).status_code
+    with app.app_context():
+        request = find_request(reference)
+        assert (request.status, request.rejection_code) == ("in_review", None)
+        assert [(e.status, e.reason_code) for e in request.events] == [
+            ("submitted", None),
+            ("rejected", "name_mismatch"),
+            ("in_review", None),
+        ]
+        assert len(outbox("Update")) == 2
+
+
+def test_the_package_zip_holds_the_loa_documents_and_summaries(app, staff, reference):
+    response = staff.get(f"/staff/requests/{reference}/package.zip")
+    assert response.status_code == 200
+    assert response.mimetype == "application/zip"
+    assert f"filename={reference}.zip" in response.headers["Content-Disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    assert archive.namelist() == [
+        f"LOA-{reference}.pdf",
+        "march-bill.pdf",
+        f"summary-{reference}.json",
+        f"summary-{reference}.html",
+    ]
+    assert archive.read(f"LOA-{reference}.pdf") == LOA_BYTES
+    assert archive.read("march-bill.pdf") == BILL_BYTES
+    summary = json.loads(archive.read(f"summary-{reference}.json"))
+    assert summary["fields"]["business_name"] == "Acme Plumbing"
+    assert b"Acme Plumbing" in archive.read(f"summary-{reference}.html")
+    with app.app_context():
+        detail = db.session.scalar(
+            db.select(AuditEvent.detail).where(AuditEvent.action == "download")
+        )
+    assert detail == "package"
+
+
+def test_a_document_downloads_only_through_its_own_request(app, staff, reference):
+    with app.app_context():
+        other = add_request(documents=(("other-bill.pdf", b"%PDF other"),))
+        document_id = db.session.scalar(
+            db.select(Document.id).where(Document.filename == "march-bill.pdf")
+        )
+        other_id = db.session.scalar(
+            db.select(Document.id).where(
+                Document.conversation_id == other.conversation_id
+            )
+        )
+    response = staff.get(f"/staff/requests/{reference}/documents/{document_id}")
+    assert response.status_code == 200
+    assert response.data == BILL_BYTES
+    assert "march-bill.pdf" in response.headers["Content-Disposition"]
+    assert staff.get(
+        f"/staff/requests/{reference}/documents/{other_id}"
+    ).status_code == (404)
+
+
+def test_an_unknown_reference_is_not_found(staff):
+    assert staff.get("/staff/requests/PR-NOTHERE").status_code == 404
