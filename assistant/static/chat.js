@@ -294,11 +294,14 @@
   loaLink.addEventListener("click", async (event) => {
     if (Date.now() - loaFetchedAt < LINK_MAX_AGE && loaLink.href.includes("sig=")) return;
     event.preventDefault();
+    // Open the tab during the click, so no popup blocker stops it, then point it at
+    // the fresh link.
     const opened = window.open("", "_blank");
+    if (opened) opened.opener = null;
     try {
       await refreshLoaLink();
       if (opened) opened.location = loaLink.href;
-      else location.assign(loaLink.href);
+      else showAlert("Your browser kept the letter from opening. Please use the link again.");
     } catch (error) {
       if (opened) opened.close();
       showAlert(error.message);

@@ -2,9 +2,12 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.browser.conftest import publish_screenshot
+from tests.browser.conftest import screenshot
 from tests.browser.driver import FRAME
 from tests.browser.driver import ChatDriver
 from tests.browser.driver import fresh_number
+from tests.browser.driver import update_screenshots
 from tests.intake_data import LOA_DETAILS
 from tests.intake_data import PROVIDER
 
@@ -35,6 +38,12 @@ def test_demo_help_page_with_the_launcher_has_no_serious_axe_violations(page, ap
     chat.expect_said("bring your phone numbers over")
     assert serious_violations(page, iframes=False) == []
     assert serious_violations(chat_frame(page)) == []
+
+    chat.choose("Port my numbers")
+    chat.say(fresh_number())
+    shot = screenshot(page, "demo-help-page")
+    if update_screenshots():
+        publish_screenshot(shot)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

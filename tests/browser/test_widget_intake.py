@@ -2,11 +2,9 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import publish_screenshot
 from tests.browser.conftest import screenshot
 from tests.browser.driver import ChatDriver
 from tests.browser.driver import fresh_number
-from tests.browser.driver import update_screenshots
 from tests.docgen import Bill
 from tests.docgen import text_pdf_bill
 from tests.intake_data import LOA_DETAILS
@@ -61,9 +59,7 @@ def test_full_mobile_intake_in_the_widget_ends_with_a_reference_and_a_signed_loa
     document = chat.log.locator(".msg-document").last
     expect(document).to_contain_text("march-bill.pdf")
     expect(document.locator("li").first).to_be_visible()
-    shot = screenshot(page, "desktop-documents")
-    if update_screenshots():
-        publish_screenshot(shot)
+    screenshot(page, "desktop-documents")
 
     chat.choose("Skip")
     chat.choose("Everything's right, sign")
