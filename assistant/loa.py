@@ -301,9 +301,9 @@ def _load_template(
     logger.info(
         "LOA template %s ready: %d fields, %d number rows", template, len(found), slots
     )
-    template = _Template(reader, mapping, slots, page_count)
-    template.copy()  # reads every object now, so later copies only clone
-    return template
+    loaded = _Template(reader, mapping, slots, page_count)
+    loaded.copy()  # reads every object now, so later copies only clone
+    return loaded
 
 
 def _read_field_map(path: Path) -> FieldMap:
@@ -357,7 +357,6 @@ def _read_field_map(path: Path) -> FieldMap:
 class _FieldInfo:
     kind: str
     on_states: tuple[str, ...]
-    widgets: int
 
 
 def _is_text(info: _FieldInfo | None) -> bool:
@@ -443,12 +442,12 @@ def _field_info(field: DictionaryObject, widgets: list) -> _FieldInfo:
     )
     flags = int(_inherited(field, "/Ff", 0))
     if kind == "button":
-        if flags & (1 << 16):
+        if flags & layout.PUSHBUTTON:
             kind = "push"
         else:
             kind = "radio" if flags & layout.RADIO else "checkbox"
     states = tuple(state for widget in widgets if (state := _on_state(widget)))
-    return _FieldInfo(kind, states, len(widgets))
+    return _FieldInfo(kind, states)
 
 
 def _on_state(widget: DictionaryObject) -> str | None:
@@ -530,19 +529,16 @@ class _Appearances:
         self._pending: list[tuple[DictionaryObject, bytes, float, float]] = []
 
     def text(
-        self,
-        field: DictionaryObject,
-        widget: DictionaryObject,
-        value: str,
-        default_appearance: str,
+        self, widget: DictionaryObject, value: str, default_appearance: str
     ) -> None:
+        """Draw a text widget's value with the size, colour and layout it asks for."""
         x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
         width, height = abs(x2 - x1), abs(y2 - y1)
         size, color = layout.field_style(
-            str(_inherited(field, "/DA", default_appearance))
+            str(_inherited(widget, "/DA", default_appearance))
         )
-        flags = int(_inherited(field, "/Ff", 0))
-        comb = int(_inherited(field, "/MaxLen", 0)) if flags & layout.COMB else 0
+        flags = int(_inherited(widget, "/Ff", 0))
+        comb = int(_inherited(widget, "/MaxLen", 0)) if flags & layout.COMB else 0
         content = layout.text_appearance(
             self.fonts,
             value,
@@ -550,7 +546,7 @@ class _Appearances:
             height,
             size=size,
             color=color,
-            align=int(_inherited(field, "/Q", 0)),
+            align=int(_inherited(widget, "/Q", 0)),
             comb_cells=comb,
             multiline=bool(flags & layout.MULTILINE),
         )
@@ -600,9 +596,9 @@ def _filled(
             value = texts[name] if name in texts else _current_text(field)
             field[NameObject("/V")] = TextStringObject(value)
             for widget in widgets:
-                drawn.text(field, widget, value, default_appearance)
+                drawn.text(widget, value, default_appearance)
         elif name in buttons:
-            _set_button(field, widgets, buttons[name])
+            _set_button(field, widgets, kind, buttons[name])
 
     account = values.get("business_name") or values.get("name_on_bill", "")
     for page_index in range(template.page_count, total_pages):
@@ -655,29 +651,32 @@ def _button_states(mapping: FieldMap, choices: dict[str, str]) -> dict[str, obje
     return states
 
 
-def _set_button(field: DictionaryObject, widgets: list, wanted) -> None:
-    """Turn a checkbox or radio group on or off by its widgets' own on-states."""
+def _set_button(field: DictionaryObject, widgets: list, kind: str, wanted) -> None:
+    """Turn a checkbox or radio group on or off by its widgets' own on-states.
+
+    `wanted` is True or False for a checkbox of its own, or (field, value) for a
+    choice, which a radio group matches against its buttons' state names.
+    """
     chosen = "/Off"
     for widget in widgets:
         on_state = _on_state(widget)
         if isinstance(wanted, bool):
             selected = wanted
+        elif kind == "checkbox":
+            selected = wanted == ("partial_port", "yes")
         else:
             key, value = wanted
-            if key == "partial_port" and len(widgets) == 1:
-                selected = value == "yes"
-            else:
-                selected = bool(value) and _matching_state(key, value, [on_state or ""])
+            selected = bool(value) and _matching_state(key, value, [on_state or ""])
         state = on_state if selected and on_state else "/Off"
         widget[NameObject("/AS")] = NameObject(state)
         if state != "/Off":
             chosen = state
-    # Verify what was written: a state without an appearance shows nothing.
-    for widget in widgets:
-        normal = widget["/AP"].get_object()["/N"].get_object()
-        if widget["/AS"] != "/Off" and widget["/AS"] not in normal:
-            raise TemplateError(f"A checkbox has no appearance for {widget['/AS']}.")
     field[NameObject("/V")] = NameObject(chosen)
+
+    # Read back what was written: an on-state without an appearance shows nothing.
+    for widget in widgets:
+        if widget["/AS"] != "/Off" and widget["/AS"] != _on_state(widget):
+            raise TemplateError(f"A checkbox has no appearance for {widget['/AS']}.")
 
 
 def _add_continuation_page(
@@ -725,7 +724,7 @@ def _add_continuation_page(
         )
         widget[NameObject("/V")] = TextStringObject(shown_numbers[index])
         widget[NameObject("/P")] = page.indirect_reference
-        drawn.text(widget, widget, shown_numbers[index], "")
+        drawn.text(widget, shown_numbers[index], "")
         widgets.append(writer._add_object(widget))
 
     page[NameObject("/Contents")] = add_stream(writer, canvas.data())

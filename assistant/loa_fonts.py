@@ -54,7 +54,7 @@ _HAVE_TWO_BY_TWO = 0x0080
 
 # Characters that need a shaping engine (marks placed on a base letter,
 # right-to-left scripts); drawing them glyph by glyph would misspell the name.
-_UNSHAPED_CATEGORIES = {"Mn", "Mc", "Me", "Co", "Cs", "Cn", "Cc"}
+_UNSHAPED_CATEGORIES = {"Mn", "Mc", "Me", "Co", "Cs", "Cn"}
 _RIGHT_TO_LEFT = {"R", "AL"}
 
 
@@ -363,10 +363,11 @@ def load_font(path: str) -> TrueTypeFont | None:
 
 
 def clean_text(value: str) -> str:
-    """Compose accents, drop invisible format marks and fold whitespace to spaces."""
-    composed = unicodedata.normalize("NFC", value)
-    visible = "".join(ch for ch in composed if unicodedata.category(ch) != "Cf")
-    return " ".join(visible.split())
+    """Compose accents, fold whitespace to single spaces, drop invisible controls."""
+    composed = " ".join(unicodedata.normalize("NFC", value).split())
+    return "".join(
+        ch for ch in composed if unicodedata.category(ch) not in ("Cf", "Cc")
+    )
 
 
 def drawable_alone(ch: str) -> bool:

@@ -25,6 +25,7 @@ READ_ONLY = 1
 MULTILINE = 1 << 12
 NO_TOGGLE_TO_OFF = 1 << 14
 RADIO = 1 << 15
+PUSHBUTTON = 1 << 16
 COMB = 1 << 24
 # Annotation flags: Hidden and NoView widgets are neither shown nor flattened.
 PRINT = 4

@@ -115,6 +115,7 @@ def test_unrenderable_characters_lists_what_no_font_can_draw(fields, expected):
         ("Zoe\u0308", "Zoë"),
         ("Wój\u200bcik\u00ad", "Wójcik"),
         ("Tab\tand\u00a0space", "Tab and space"),
+        ("Bell\x07 and\x00 null", "Bell and null"),
     ],
 )
 def test_values_are_composed_and_stripped_of_invisible_marks(raw, clean):
