@@ -95,10 +95,11 @@ class TrueTypeFont:
 
         info = TTFont(io.BytesIO(data), lazy=True)
         self.cmap = _read_cmap(self.table("cmap"))
+        name = info["name"].getDebugName(6) if "name" in self._tables else None
         self.postscript_name = "".join(
             ch
-            for ch in str(info["name"].getDebugName(6) or "Font")
-            if ch.isalnum() or ch == "-"
+            for ch in str(name or "Font")
+            if ch.isascii() and (ch.isalnum() or ch == "-")
         )
         os2 = info["OS/2"] if "OS/2" in self._tables else None
         cap_height = getattr(os2, "sCapHeight", 0) if os2 is not None else 0
