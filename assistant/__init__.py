@@ -139,3 +139,15 @@ def check_start_up(app: Flask) -> None:
         loa.check_template(
             app.config["LOA_TEMPLATE"] or None, app.config["LOA_FIELD_MAP"] or None
         )
+
+
+def warm_up(app: Flask) -> None:
+    """Build the FAQ model and the LOA fonts before the first customer needs them."""
+    from assistant import knowledge
+    from assistant import loa
+
+    with app.app_context():
+        knowledge.KnowledgeBase.load(
+            app.config["KNOWLEDGE_BASE"] or None, brand=app.config["BRAND_NAME"]
+        )
+        loa.fill_loa({}, [], brand=app.config["BRAND_NAME"])

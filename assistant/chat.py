@@ -131,7 +131,8 @@ def run_turn(conversation: Conversation, event: Event, request_info: dict) -> Re
 
     with INTAKE.bound(state, slots) as model:
         turn.model = model
-        user_text = _user_echo(event, model.state, secrets)
+        offered = input_for(model.state, {**slots, "suggested": offered_topics})
+        user_text = _user_echo(event, offered)
         if state != conversation.state:
             # The message was meant for a step that is gone: ask the new one first.
             model.say(
@@ -213,20 +214,29 @@ def _as_choice(event: Event, current: dict) -> Event:
     return event
 
 
-def _user_echo(event: Event, state: str, secrets: dict) -> str:
+def _user_echo(event: Event, offered: dict) -> str:
+    """The customer's message as the transcript shows it: labels, secrets masked."""
     if event.kind == "text":
         return str(event.value)
     if event.kind == "choice":
-        return str(event.value)
+        labels = {c["id"]: c["label"] for c in offered.get("choices", [])}
+        return labels.get(event.value, str(event.value))
     if event.kind == "document":
         return f"Uploaded {event.document.get('filename', 'a file')}"
-    values = event.value if isinstance(event.value, dict) else {}
+    labels = {}
+    if offered.get("form") in STEP_FORMS:
+        form = STEP_FORMS[offered["form"]](formdata=None, meta={"csrf": False})
+        labels = {item.name: item.label.text for item in form}
     shown = []
-    for name, value in values.items():
-        if name in SECRET_FIELDS and value:
+    for name, value in event.value.items():
+        if value in (None, "", False) or name not in labels:
+            continue
+        if name in SECRET_FIELDS:
             value = mask(str(value))
-        shown.append(f"{name}: {value}")
-    return "; ".join(shown)
+        elif value is True:
+            value = "yes"
+        shown.append(f"{labels[name]}: {value}")
+    return "; ".join(shown) or "(form sent)"
 
 
 def describe_input(state: str, slots: dict, secrets: dict) -> dict:
@@ -252,7 +262,7 @@ def form_fields(form_name: str, slots: dict, secrets: dict) -> list[dict]:
             "name": item.name,
             "label": item.label.text,
             "type": FIELD_TYPES.get(type(item).__name__, "text"),
-            "required": item.flags.required,
+            "required": bool(item.flags.required),
             "value": "" if value is None else value,
             "choices": [],
         }

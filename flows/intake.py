@@ -491,7 +491,9 @@ def input_for(state: str, slots: dict) -> dict:
         )
     if state == "new_btn":
         return {"kind": "text", "field": "new_btn"}
-    if state in ("campaign", "provider", "loa_details", "sign", "status"):
+    if state == "campaign":
+        return {"kind": "form", "form": state, "choices": [choice("skip", "Skip")]}
+    if state in ("provider", "loa_details", "sign", "status"):
         return {"kind": "form", "form": state}
     if state == "documents":
         kinds = EVIDENCE_OF.get(fields.get("number_type"), ["bill"])

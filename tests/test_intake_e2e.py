@@ -95,9 +95,9 @@ def test_the_conversation_resumes_after_a_restart_of_the_app(tmp_path):
         {"id": "no", "label": "No"},
     ]
     assert [m["text"] for m in body["transcript"] if m["role"] == "user"] == [
-        "port",
+        "Port my numbers",
         "415 867 5309",
-        "landline",
+        "Landline",
     ]
     chat.client = second.test_client()
     chat.choose("yes")

@@ -423,7 +423,7 @@ def test_a_post_without_the_csrf_token_gets_a_clear_400_page_and_changes_nothing
     conversation = saved_conversation(app)
     assert conversation.state == "numbers"
     assert [m["text"] for m in conversation.transcript if m["role"] == "user"] == [
-        "port"
+        "Port my numbers"
     ]
 
 
