@@ -214,7 +214,11 @@ def queue_submission(
         [config["PORTING_INBOX"]],
         f"Porting Request – {request.business_name}{corrected}",
         render_template(
-            "email/team_submission.txt", s=summary, staff_url=link, attach=attach
+            "email/team_submission.txt",
+            s=summary,
+            staff_url=link,
+            attach=attach,
+            revision=revision,
         ),
         summary_html(summary, link),
     )
@@ -225,12 +229,14 @@ def queue_submission(
 
     customer = _message(
         [request.contact_email],
-        f"We've received your porting request {request.reference}",
+        f"We've received your {'corrected ' if revision else ''}porting request "
+        f"{request.reference}",
         render_template(
             "email/customer_submission.txt",
             s=summary,
             brand=config["BRAND_NAME"],
             status_url=_status_url(),
+            revision=revision,
         ),
     )
     customer.add_attachment(

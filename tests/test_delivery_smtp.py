@@ -400,3 +400,20 @@ def test_attachment_names_are_made_unique():
     taken: set[str] = set()
     names = [delivery.safe_filename("bill.pdf", taken) for _ in range(3)]
     assert names == ["bill.pdf", "2-bill.pdf", "3-bill.pdf"]
+
+
+def test_a_corrected_version_is_queued_once_under_its_own_subjects(tmp_path):
+    app = build_app(make_config(tmp_path))
+    with app.app_context():
+        request = add_request(queue=True)
+        for _ in range(2):
+            delivery.queue_submission(request, [], revision=1)
+        db.session.commit()
+        subjects = [row.subject for row in outbox()]
+        reference = request.reference
+    assert subjects == [
+        "Porting Request – Acme Plumbing",
+        f"We've received your porting request {reference}",
+        "Porting Request – Acme Plumbing (corrected)",
+        f"We've received your corrected porting request {reference}",
+    ]

@@ -280,7 +280,7 @@ def test_rejecting_records_who_and_why_and_emails_the_customer_the_guidance(
     assert f"{reference}: Needs a correction." in text
     assert REASON_BY_CODE["pin"].guidance in text
     assert "Note from our team: The carrier says the PIN expired on March 3." in text
-    assert "open the chat" in text
+    assert 'choose "Fix it and send again"' in text
     assert PIN not in text
 
 

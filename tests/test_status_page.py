@@ -85,7 +85,8 @@ def test_a_rejection_shows_what_to_fix_the_note_and_how_to_resubmit(
     assert REASON_BY_CODE["service_address"].guidance in page
     assert "Note from our team:</strong> The carrier has &lt;b&gt;Suite 40" in page
     assert '<a href="/chat">Open the chat</a>' in page
-    assert "You'll get a new reference" in page
+    assert f"Enter {reference} and your e-mail address" in page
+    assert "Your reference stays the same." in page
     assert page.index("</time>: Submitted") < page.index("</time>: Needs a correction")
 
 
