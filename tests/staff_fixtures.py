@@ -125,6 +125,19 @@ def sign_in(client, email: str = STAFF_EMAIL, password: str = STAFF_PASSWORD):
     return client.post("/staff/login", data={"email": email, "password": password})
 
 
+def change_status(client, reference: str, current: str, status: str, **values):
+    """Post the staff status-change form as the detail page would."""
+    return client.post(
+        f"/staff/requests/{reference}/status",
+        data={"current": current, "status": status, **values},
+    )
+
+
+def look_up(client, reference: str, email: str = CUSTOMER_EMAIL):
+    """Post the customer's status form."""
+    return client.post("/status", data={"reference": reference, "contact_email": email})
+
+
 def outbox(subject_start: str = "") -> list[OutboxMessage]:
     """The queued e-mails whose subject starts so, oldest first."""
     rows = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id))

@@ -20,6 +20,7 @@ from tests.staff_fixtures import STAFF_EMAIL
 from tests.staff_fixtures import add_request
 from tests.staff_fixtures import add_staff_user
 from tests.staff_fixtures import body_text
+from tests.staff_fixtures import change_status
 from tests.staff_fixtures import outbox
 from tests.staff_fixtures import parsed
 from tests.staff_fixtures import sign_in
@@ -248,14 +249,13 @@ def test_revealing_the_account_details_shows_them_once_and_records_who(
 def test_rejecting_records_who_and_why_and_emails_the_customer_the_guidance(
     app, staff, reference
 ):
-    response = staff.post(
-        f"/staff/requests/{reference}/status",
-        data={
-            "current": "submitted",
-            "status": "rejected",
-            "reason": "pin",
-            "note": "The carrier says the PIN expired on March 3.",
-        },
+    response = change_status(
+        staff,
+        reference,
+        "submitted",
+        "rejected",
+        reason="pin",
+        note="The carrier says the PIN expired on March 3.",
     )
     assert response.status_code == 302
     page = text_of(staff.get(response.headers["Location"]))
@@ -289,13 +289,8 @@ def test_a_confirmed_port_date_is_saved_and_sent_to_the_customer(app, client):
         add_staff_user()
         reference = add_request(status="sent_to_carrier").reference
     sign_in(client)
-    response = client.post(
-        f"/staff/requests/{reference}/status",
-        data={
-            "current": "sent_to_carrier",
-            "status": "foc_confirmed",
-            "foc_date": "2027-01-15",
-        },
+    response = change_status(
+        client, reference, "sent_to_carrier", "foc_confirmed", foc_date="2027-01-15"
     )
     assert response.status_code == 302
     with app.app_context():
@@ -339,9 +334,7 @@ def test_a_status_change_the_lifecycle_or_the_form_forbids_is_refused(
         add_staff_user()
         reference = add_request(status=start).reference
     sign_in(client)
-    response = client.post(
-        f"/staff/requests/{reference}/status", data={"current": start, **form}
-    )
+    response = change_status(client, reference, start, **form)
     assert response.status_code == 400
     assert message in text_of(response)
     with app.app_context():
@@ -350,10 +343,7 @@ def test_a_status_change_the_lifecycle_or_the_form_forbids_is_refused(
 
 
 def test_a_change_based_on_a_stale_page_is_refused(app, staff, reference):
-    response = staff.post(
-        f"/staff/requests/{reference}/status",
-        data={"current": "in_review", "status": "sent_to_carrier"},
-    )
+    response = change_status(staff, reference, "in_review", "sent_to_carrier")
     assert response.status_code == 409
     assert "Someone changed this request&#39;s status while you were looking" in (
         text_of(response)
@@ -365,11 +355,11 @@ def test_a_change_based_on_a_stale_page_is_refused(app, staff, reference):
 def test_leaving_a_rejection_clears_its_reason_but_keeps_the_history(
     app, staff, reference
 ):
-    for data in (
-        {"current": "submitted", "status": "rejected", "reason": "name_mismatch"},
-        {"current": "rejected", "status": "in_review"},
-    ):
-        assert staff.post(f"/staff/requests/{reference}/status", data=data).status_code
+    rejected = change_status(
+        staff, reference, "submitted", "rejected", reason="name_mismatch"
+    )
+    reviewed = change_status(staff, reference, "rejected", "in_review")
+    assert (rejected.status_code, reviewed.status_code) == (302, 302)
     with app.app_context():
         request = find_request(reference)
         assert (request.status, request.rejection_code) == ("in_review", None)

@@ -10,6 +10,8 @@ from tests.staff_fixtures import CUSTOMER_EMAIL
 from tests.staff_fixtures import STAFF_EMAIL
 from tests.staff_fixtures import add_staff_user
 from tests.staff_fixtures import body_text
+from tests.staff_fixtures import change_status
+from tests.staff_fixtures import look_up
 from tests.staff_fixtures import parsed
 from tests.staff_fixtures import sign_in
 
@@ -43,22 +45,14 @@ def test_a_rejected_request_reaches_the_customer_and_comes_back_corrected(
     staff = app.test_client()
     sign_in(staff)
     assert reference in staff.get("/staff/?q=acme").text
-    changed = staff.post(
-        f"/staff/requests/{reference}/status",
-        data={
-            "current": "submitted",
-            "status": "rejected",
-            "reason": "pin",
-            "note": NOTE,
-        },
+    changed = change_status(
+        staff, reference, "submitted", "rejected", reason="pin", note=NOTE
     )
     assert changed.status_code == 302
     guidance = REASON_BY_CODE["pin"].guidance
 
     # The customer sees the reason on the status page and in the e-mail.
-    page = client.post(
-        "/status", data={"reference": reference, "contact_email": CUSTOMER_EMAIL}
-    ).text
+    page = look_up(client, reference).text
     assert "Status: <strong>Needs a correction</strong>" in page
     assert str(escape(guidance)) in page and NOTE in page
     update = emails(tmp_path)[-1]
@@ -96,8 +90,4 @@ def test_a_rejected_request_reaches_the_customer_and_comes_back_corrected(
     assert customer["Subject"] == (
         f"We've received your corrected porting request {reference}"
     )
-    assert "Status: <strong>Submitted</strong>" in (
-        client.post(
-            "/status", data={"reference": reference, "contact_email": CUSTOMER_EMAIL}
-        ).text
-    )
+    assert "Status: <strong>Submitted</strong>" in look_up(client, reference).text

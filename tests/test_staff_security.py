@@ -11,6 +11,7 @@ from tests.staff_fixtures import STAFF_EMAIL
 from tests.staff_fixtures import STAFF_PASSWORD
 from tests.staff_fixtures import add_request
 from tests.staff_fixtures import add_staff_user
+from tests.staff_fixtures import change_status
 from tests.staff_fixtures import csrf_token
 from tests.staff_fixtures import sign_in
 
@@ -174,19 +175,12 @@ def test_staff_forms_work_with_their_csrf_token(tmp_path):
 
     listing = client.get("/staff/")
     reference = listing.text.split("/staff/requests/")[1].split('"')[0]
-    no_token = client.post(
-        f"/staff/requests/{reference}/status",
-        data={"current": "submitted", "status": "in_review"},
-    )
+    no_token = change_status(client, reference, "submitted", "in_review")
     assert no_token.status_code == 400
     detail = client.get(f"/staff/requests/{reference}")
-    changed = client.post(
-        f"/staff/requests/{reference}/status",
-        data={
-            "current": "submitted",
-            "status": "in_review",
-            "csrf_token": csrf_token(detail.data),
-        },
+    token = csrf_token(detail.data)
+    changed = change_status(
+        client, reference, "submitted", "in_review", csrf_token=token
     )
     assert changed.status_code == 302
 

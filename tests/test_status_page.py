@@ -13,15 +13,12 @@ from tests.conftest import make_config
 from tests.staff_fixtures import CUSTOMER_EMAIL
 from tests.staff_fixtures import add_request
 from tests.staff_fixtures import csrf_token
+from tests.staff_fixtures import look_up
 
 NOT_FOUND = (
     "We couldn&#39;t find a request with that reference and e-mail address. Please "
     "check both against your confirmation e-mail and try again."
 )
-
-
-def look_up(client, reference: str, email: str = CUSTOMER_EMAIL):
-    return client.post("/status", data={"reference": reference, "contact_email": email})
 
 
 def move(reference: str, status: str, **values) -> None:
