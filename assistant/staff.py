@@ -110,7 +110,9 @@ HIDDEN_FIELDS = {"numbers", "masked", "account_number", "pin", "btn"}
 def load_user(user_id: str) -> StaffUser | None:
     if not user_id.isdigit():
         return None
-    return db.session.get(StaffUser, int(user_id))
+    user = db.session.get(StaffUser, int(user_id))
+    # A disabled account loses its open sessions at their next request.
+    return user if user is not None and user.active else None
 
 
 @bp.before_request

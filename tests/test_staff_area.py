@@ -98,6 +98,14 @@ def test_a_disabled_account_cannot_sign_in(app, client, reference):
     assert LOGIN_FAILED in text_of(response)
 
 
+def test_disabling_an_account_ends_its_open_session(app, staff):
+    assert staff.get("/staff/").status_code == 200
+    with app.app_context():
+        db.session.execute(db.update(StaffUser).values(active=False))
+        db.session.commit()
+    assert staff.get("/staff/").status_code == 302
+
+
 def test_signing_in_shows_the_list_and_signing_out_closes_the_area(
     app, client, reference
 ):
