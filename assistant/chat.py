@@ -36,6 +36,12 @@ COMMANDS = {
     ),
     "status": ("status", "status of my port", "check status", "check my request"),
 }
+COMMAND_LABELS = {
+    "start_over": "Start over",
+    "back": "Back",
+    "human": "Talk to a person",
+    "status": "Check a request",
+}
 FIELD_TYPES = {
     "StringField": "text",
     "TextAreaField": "textarea",
@@ -220,6 +226,7 @@ def _user_echo(event: Event, offered: dict) -> str:
         return str(event.value)
     if event.kind == "choice":
         labels = {c["id"]: c["label"] for c in offered.get("choices", [])}
+        labels = {**COMMAND_LABELS, **labels}
         return labels.get(event.value, str(event.value))
     if event.kind == "document":
         return f"Uploaded {event.document.get('filename', 'a file')}"

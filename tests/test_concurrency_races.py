@@ -56,10 +56,18 @@ def send_together(app, chat: Chat, bodies: list[dict]) -> list:
     return responses
 
 
+SAID = {"Talk to a person": "human", "Check a request": "status"}
+
+
 def user_lines(app, conversation_id: str) -> list[str]:
+    """The customer's lines of the transcript, as the choice ids that were sent."""
     with app.app_context():
         conversation = db.session.get(Conversation, conversation_id)
-        return [m["text"] for m in conversation.transcript if m["role"] == "user"]
+        return [
+            SAID.get(m["text"], m["text"])
+            for m in conversation.transcript
+            if m["role"] == "user"
+        ]
 
 
 def count(app, model, *where) -> int:
