@@ -11,13 +11,13 @@ from assistant import config as settings
 
 
 def register(app: Flask) -> None:
-    app.cli.add_command(setup)
-    app.cli.add_command(outbox)
-    try:
-        from assistant.faq_cli import faq_cli
-    except ImportError:
-        return
-    app.cli.add_command(faq_cli)
+    from assistant.faq_cli import faq_cli
+    from assistant.housekeeping import requests_cli
+    from assistant.housekeeping import staff_cli
+    from assistant.keys_cli import keys_cli
+
+    for command in (setup, outbox, faq_cli, staff_cli, requests_cli, keys_cli):
+        app.cli.add_command(command)
 
 
 @click.command("setup")
