@@ -282,9 +282,9 @@ def post_document(conversation_id: str):
         media_type=accepted.media_type,
         size=accepted.size,
         sha256=accepted.sha256,
-        data=accepted.data,
         findings=findings,
     )
+    document.content = accepted.data
     db.session.add(document)
     db.session.flush()
     event = chat.Event(

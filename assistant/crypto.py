@@ -36,8 +36,10 @@ class FieldCipher:
         except InvalidToken as error:
             raise RuntimeError("A stored file could not be decrypted.") from error
 
-    def rotate(self, token: str) -> str:
-        """Re-encrypt a token under the newest key."""
+    def rotate(self, token: str | bytes) -> str | bytes:
+        """Re-encrypt a token under the newest key, keeping its type."""
+        if isinstance(token, bytes):
+            return self._fernet.rotate(token)
         return self._fernet.rotate(token.encode()).decode()
 
 

@@ -165,7 +165,7 @@ def package_files(request: PortRequest, documents: list[Document]) -> list:
         files.append(
             PackageFile(
                 safe_filename(document.filename, taken),
-                document.data,
+                document.content,
                 document.media_type or "application/octet-stream",
             )
         )

@@ -13,14 +13,18 @@ from sqlalchemy import update
 from assistant.crypto import FieldCipher
 from assistant.extensions import db
 from assistant.models import Conversation
+from assistant.models import Document
 from assistant.models import PortRequest
 
 # Every column that holds ciphertext made by FieldCipher.
 ENCRYPTED_COLUMNS = (
     (Conversation, Conversation.secret_blob),
     (PortRequest, PortRequest.secret_blob),
+    (PortRequest, PortRequest.loa_pdf),
+    (Document, Document.data),
 )
 BATCH = 200
+FILE_BATCH = 10
 
 
 def rotate_secrets(batch: int = BATCH) -> int:
@@ -38,7 +42,8 @@ def rotate_secrets(batch: int = BATCH) -> int:
             query = select(model.id, column).where(column.is_not(None))
             if last_id is not None:
                 query = query.where(model.id > last_id)
-            rows = db.session.execute(query.order_by(model.id).limit(batch)).all()
+            size = FILE_BATCH if column.key in ("loa_pdf", "data") else batch
+            rows = db.session.execute(query.order_by(model.id).limit(size)).all()
             if not rows:
                 break
             for row_id, token in rows:
@@ -61,7 +66,10 @@ def undecryptable_with_newest_key() -> int:
     for _model, column in ENCRYPTED_COLUMNS:
         for token in db.session.scalars(select(column).where(column.is_not(None))):
             try:
-                newest.decrypt(token)
+                if isinstance(token, bytes):
+                    newest.decrypt_bytes(token)
+                else:
+                    newest.decrypt(token)
             except RuntimeError:
                 failures += 1
     return failures

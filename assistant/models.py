@@ -185,6 +185,17 @@ class Document(db.Model):
     findings: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    @property
+    def content(self) -> bytes | None:
+        """The file as uploaded; stored encrypted, since bills print account numbers."""
+        if self.data is None:
+            return None
+        return cipher().decrypt_bytes(self.data)
+
+    @content.setter
+    def content(self, value: bytes | None) -> None:
+        self.data = None if value is None else cipher().encrypt_bytes(value)
+
 
 class StaffUser(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -426,7 +426,7 @@ def document(reference: str, document_id: str):
     _audit(port_request, "download", f"document {found.id}")
     db.session.commit()
     return send_file(
-        io.BytesIO(found.data),
+        io.BytesIO(found.content),
         mimetype=found.media_type or "application/octet-stream",
         as_attachment=True,
         download_name=delivery.safe_filename(found.filename, set()),

@@ -331,9 +331,9 @@ def _document_event(
         media_type=accepted.media_type,
         size=accepted.size,
         sha256=accepted.sha256,
-        data=accepted.data,
         findings=findings,
     )
+    document.content = accepted.data
     db.session.add(document)
     db.session.flush()
     described = {

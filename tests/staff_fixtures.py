@@ -97,7 +97,6 @@ def add_request(
             media_type="application/pdf",
             size=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
-            data=data,
             findings=[
                 {
                     "ok": True,
@@ -108,6 +107,8 @@ def add_request(
         )
         for filename, data in documents
     ]
+    for row, (_filename, data) in zip(rows, documents, strict=True):
+        row.content = data
     db.session.add(request)
     db.session.add_all(rows)
     db.session.flush()

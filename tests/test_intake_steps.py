@@ -245,3 +245,20 @@ def test_an_empty_pin_needs_the_no_pin_box(chat):
     assert "tick the box" in reply["errors"]["pin"][0]
     chat.form(**{**PROVIDER, "pin": "", "no_pin": True})
     assert chat.state == "full_port"
+
+
+def test_uploaded_documents_are_encrypted_at_rest(chat, app):
+    from sqlalchemy import text
+
+    from assistant.extensions import db
+    from tests.intake_data import bill_pdf
+
+    run_to_review(chat)
+    with app.app_context():
+        stored = db.session.execute(text("SELECT data FROM document")).scalar_one()
+        from assistant.models import Document
+
+        document = db.session.query(Document).one()
+        assert document.content == bill_pdf()
+    assert bytes(stored) != bill_pdf()
+    assert b"%PDF" not in bytes(stored)
