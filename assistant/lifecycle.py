@@ -67,7 +67,8 @@ REJECTION_REASONS = [
         "service_address",
         "Service address or ZIP does not match",
         "The service address must match the one your current provider has for the "
-        "account, including the ZIP code. Check your bill or ask them, then correct it.",
+        "account, including the ZIP code. Check your bill or ask them, then correct "
+        "it.",
     ),
     RejectionReason(
         "account_number",

@@ -721,7 +721,8 @@ def _prepare_review(turn: Turn) -> None:
         f"{fields.get('service_unit') or ''}, {fields.get('service_city', '')}, "
         f"{fields.get('service_state', '')} {fields.get('service_zip', '')}",
         f"Signing: {fields.get('authorized_name', '')}, "
-        f"{fields.get('authorized_title', '')}; contact {fields.get('contact_email', '')}",
+        f"{fields.get('authorized_title', '')}; "
+        f"contact {fields.get('contact_email', '')}",
         "Documents: "
         + (", ".join(d["filename"] for d in turn.slots.get("documents", [])) or "none"),
     ]
@@ -784,8 +785,9 @@ def sign(turn: Turn, event) -> bool:
             event,
             {
                 "signature_name": [
-                    f"Please type the authorized person's name as entered: {expected}. "
-                    "If someone else should sign, go back and change the authorized person."
+                    f"Please type the authorized person's name as entered: "
+                    f"{expected}. If someone else should sign, go back and change "
+                    "the authorized person."
                 ]
             },
         )
