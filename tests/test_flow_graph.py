@@ -42,8 +42,13 @@ def test_no_state_is_a_dead_end(state):
 
 def test_the_machine_has_only_the_real_steps():
     machine = INTAKE.machine
-    assert set(machine.events) == {"proceed", "edit", "restart", "ask_human",
-                                   "ask_status"}
+    assert set(machine.events) == {
+        "proceed",
+        "edit",
+        "restart",
+        "ask_human",
+        "ask_status",
+    }
     assert not any(name.startswith("to_") for name in machine.events)
 
 

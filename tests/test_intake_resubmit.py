@@ -20,7 +20,9 @@ def reject(app, reference: str, code: str, note: str) -> None:
             select(PortRequest).where(PortRequest.reference == reference)
         )
         request.status, request.rejection_code, request.rejection_note = (
-            "rejected", code, note,
+            "rejected",
+            code,
+            note,
         )
         db.session.commit()
 
