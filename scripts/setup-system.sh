@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   poppler-utils        # pdftoppm/pdftotext: OCR of scanned PDFs, LOA checks
   qpdf                 # qpdf --check in the LOA tests
+  mupdf-tools          # a second PDF renderer (MuPDF) in the LOA tests
   tesseract-ocr        # OCR of photographed and scanned bills
   tesseract-ocr-eng
   fonts-dejavu-core    # document generators in the tests
