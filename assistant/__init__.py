@@ -118,7 +118,8 @@ def register_blueprints(app: Flask) -> None:
     from assistant import wizard
 
     app.register_blueprint(wizard.bp)
-    from assistant import staff, status_page
+    from assistant import staff
+    from assistant import status_page
 
     app.register_blueprint(staff.bp)
     app.register_blueprint(status_page.bp)

@@ -186,3 +186,36 @@ def test_the_html_pages_answer_a_limit_with_a_page_that_says_when_to_retry(
     assert response.status_code == 429
     retry = int(response.headers["Retry-After"])
     assert f"{retry} seconds" in response.get_data(as_text=True)
+
+
+def assert_polite_429_page(response) -> None:
+    assert response.status_code == 429
+    retry = int(response.headers["Retry-After"])
+    assert 1 <= retry <= 60
+    assert f"{retry} seconds" in response.get_data(as_text=True)
+
+
+def test_too_many_status_look_ups_get_a_page_saying_when_to_retry(tmp_path, storage):
+    app = limited_app(tmp_path, storage, RATE_STATUS="2 per minute")
+    client = fresh_client(app)
+    look_up = {"reference": "PR-ABCDEFGH", "contact_email": "jane@example.com"}
+
+    assert [client.post("/status", data=look_up).status_code for _ in "ab"] == [
+        404,
+        404,
+    ]
+    assert_polite_429_page(client.post("/status", data=look_up))
+    assert client.get("/status").status_code == 200
+
+
+def test_too_many_staff_logins_get_a_page_saying_when_to_retry(tmp_path, storage):
+    app = limited_app(tmp_path, storage, RATE_LOGIN="2 per minute")
+    client = fresh_client(app)
+    # Logins are also counted per account, so each run uses an account of its own.
+    attempt = {"email": f"{uuid.uuid4().hex}@rallycorp.example", "password": "guess"}
+
+    assert [client.post("/staff/login", data=attempt).status_code for _ in "ab"] == [
+        401,
+        401,
+    ]
+    assert_polite_429_page(client.post("/staff/login", data=attempt))

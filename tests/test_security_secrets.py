@@ -14,6 +14,7 @@ from assistant.extensions import db
 from assistant.keys_cli import keys_cli
 from assistant.keys_cli import rotate_secrets
 from assistant.models import Conversation
+from assistant.models import Document
 from assistant.models import PortRequest
 from tests import docgen
 from tests.conftest import Chat
@@ -233,7 +234,8 @@ def test_rotation_re_encrypts_every_secret_under_the_newest_key(tmp_path):
 
     app.config["ENCRYPTION_KEYS"] = [new, old]
     with app.app_context():
-        assert rotate_secrets(batch=2) == 4
+        # 3 conversations, 1 request with its signed LOA, and 3 uploaded bills.
+        assert rotate_secrets(batch=2) == 3 + 2 + 3
         db.session.remove()
 
     newest_only = FieldCipher([new])
@@ -244,6 +246,9 @@ def test_rotation_re_encrypts_every_secret_under_the_newest_key(tmp_path):
             assert PIN in secrets and ACCOUNT_NUMBER in secrets
         request = db.session.query(PortRequest).filter_by(reference=reference).one()
         assert PIN in newest_only.decrypt(request.secret_blob)
+        assert newest_only.decrypt_bytes(request.loa_pdf).startswith(b"%PDF")
+        for document in db.session.query(Document):
+            assert newest_only.decrypt_bytes(document.data).startswith(b"%PDF")
     app.config["ENCRYPTION_KEYS"] = [new]
     with app.app_context():
         assert db.session.get(Conversation, chats[1].id).secrets["pin"] == PIN
@@ -284,7 +289,8 @@ def test_the_keys_commands_add_a_key_in_front_and_rotate_to_it(tmp_path, monkeyp
     app.config["ENCRYPTION_KEYS"] = keys
     rotated = runner.invoke(keys_cli, ["rotate"])
     assert rotated.exit_code == 0, rotated.output
-    assert "Re-encrypted 1 secret(s) under the newest key" in rotated.output
+    # The conversation's secrets and its uploaded bill.
+    assert "Re-encrypted 2 secret(s) under the newest key" in rotated.output
     with app.app_context():
         blob = db.session.get(Conversation, chat.id).secret_blob
     assert PIN in FieldCipher(keys[:1]).decrypt(blob)
