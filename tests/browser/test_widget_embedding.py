@@ -49,6 +49,8 @@ def test_stub_queued_calls_and_events_reach_the_host_page(page, host_url):
     page.get_by_role("button", name="Open the assistant").click()
     frame = page.frame_locator(FRAME)
     expect(frame.locator("#log .msg")).not_to_have_count(0)
+    # A person presses Escape once the chat has taken the focus, as it does on opening.
+    expect(frame.locator(".choice").first).to_be_focused()
 
     page.keyboard.press("Escape")
     launcher = page.get_by_role("button", name="Porting help")
