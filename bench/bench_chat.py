@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import runpy
 import shutil
 import signal
 import socket
@@ -48,11 +49,9 @@ RESULTS = ROOT / "bench" / "results"
 POSTGRES_URL = os.environ.get(
     "ASSISTANT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-# Best of the settings tried on 2 cores (see docs/benchmarks.md): two workers per
-# core, and threads to serve other turns while one waits on a commit or a child.
-GUNICORN_OPTIONS = os.environ.get(
-    "BENCH_GUNICORN", "-w 4 -k gthread --threads 2"
-).split()
+# The server runs with the project's gunicorn.conf.py, as the README serves it;
+# BENCH_GUNICORN adds options on top, to try other settings.
+GUNICORN_OPTIONS = os.environ.get("BENCH_GUNICORN", "").split()
 CUSTOMERS = (10, 50, 200)
 PACED_CUSTOMERS = 50
 THINK_SECONDS = (0.5, 1.5)
@@ -171,6 +170,16 @@ def serve(kind: str, options: list[str] = GUNICORN_OPTIONS):
                 _stop(process)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def gunicorn_settings() -> str:
+    """The server settings in force: gunicorn.conf.py, then BENCH_GUNICORN."""
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    settings = (
+        f"-w {conf['workers']} -k {conf['worker_class']} --threads {conf['threads']} "
+        f"--keep-alive {conf['keepalive']}"
+    )
+    return " ".join([settings, *GUNICORN_OPTIONS])
 
 
 def _wait_until_up(server: Server) -> None:
@@ -510,8 +519,9 @@ def main() -> None:
     paced = 0 if arguments.quick else arguments.paced
     kinds = ["sqlite"] if arguments.quick else arguments.databases.split(",")
 
-    print(f"gunicorn {' '.join(GUNICORN_OPTIONS)}; client: requests, one thread each")
-    results = {"gunicorn": " ".join(GUNICORN_OPTIONS)}
+    settings = gunicorn_settings()
+    print(f"gunicorn {settings}; client: requests, one thread each")
+    results = {"gunicorn": settings}
     for kind in kinds:
         results[kind] = bench_database(kind, counts, paced)
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 DOC = ROOT / "docs" / "benchmarks.md"
+README = ROOT / "README.md"
 START = "<!-- bench:start (written by bench/run_all.py) -->"
 END = "<!-- bench:end -->"
 
@@ -139,8 +140,10 @@ def _verdict(met: bool | None, missed_by: str = "") -> str:
     return "met" if met else f"**missed**{' ' + missed_by if missed_by else ''}"
 
 
-def target_rows(chat: dict, widget: dict, growth: dict, loa: dict) -> list[tuple]:
-    """(figure, measured, baseline, target, verdict) for every target of issue 10."""
+def target_rows(
+    chat: dict, widget: dict, growth: dict, loa: dict, faq: dict, documents: dict
+) -> list[tuple]:
+    """(figure, measured, baseline, target, verdict) for every benchmark target."""
     rows = []
     for kind, label in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
         run = _run_at(chat, kind, CONCURRENCY)
@@ -212,7 +215,7 @@ def target_rows(chat: dict, widget: dict, growth: dict, loa: dict) -> list[tuple
                 _verdict(ratio <= 1.2, f"(+{ratio - 1:.0%})"),
             )
         )
-    if loa:
+    if "fill_4_ms" in loa:
         ratio = loa["fill_4_ms"] / loa["copy_ms"]
         rows.append(
             (
@@ -223,16 +226,94 @@ def target_rows(chat: dict, widget: dict, growth: dict, loa: dict) -> list[tuple
                 _verdict(ratio <= 3, f"({ratio / 3:.1f}× the target)"),
             )
         )
+    for action in ("fill", "sign"):
+        if f"{action}_500_ms" in loa:
+            took = loa[f"{action}_500_ms"]
+            rows.append(
+                (
+                    f"LOA {action}, 500 numbers",
+                    _ms(took),
+                    f"pypdf plain copy {loa['copy_ms']:.1f} ms",
+                    "< 1 s",
+                    _verdict(took < 1000, f"({took / 1000:.1f}× the target)"),
+                )
+            )
+    return rows + extra_rows(faq, documents)
+
+
+def extra_rows(faq: dict, documents: dict) -> list[tuple]:
+    """The FAQ and document targets of issues 5 and 6."""
+    rows = []
+    if faq:
+        rows.append(
+            (
+                "FAQ answer, median in-process",
+                f"{faq['median_ms']:.2f} ms",
+                "–",
+                "< 5 ms",
+                _verdict(faq["median_ms"] < 5),
+            )
+        )
+        rows.append(
+            (
+                "FAQ dev set: in-scope top-1 / out-of-scope rejected",
+                f"{faq['in_scope']:.1f}% / {faq['rejected']:.1f}%",
+                "–",
+                "≥ 95% / ≥ 90%",
+                _verdict(faq["in_scope"] >= 95 and faq["rejected"] >= 90),
+            )
+        )
+    for key, label in (("text_s", "text PDF bill"), ("scan_s", "scanned bill, OCR")):
+        if key in documents:
+            rows.append(
+                (
+                    f"Reading a one-page {label}",
+                    f"{documents[key]:.2f} s",
+                    "–",
+                    "well under 2 s",
+                    _verdict(documents[key] < 2),
+                )
+            )
     return rows
 
 
 def loa_figures(output: str) -> dict:
-    """The plain copy and 4-number fill times from bench_loa.py's printout."""
+    """The plain copy, fill and sign times from bench_loa.py's printout."""
     copy = re.search(r"plain copy of the template\s+([\d.]+) ms", output)
-    fill = re.search(r"^fill 4 numbers\s+([\d.]+) ms", output, re.MULTILINE)
-    if not (copy and fill):
+    if not copy:
         return {}
-    return {"copy_ms": float(copy.group(1)), "fill_4_ms": float(fill.group(1))}
+    figures = {"copy_ms": float(copy.group(1))}
+    for action in ("fill", "sign"):
+        for count in (4, 500):
+            found = re.search(
+                rf"^{action} {count} numbers\s+([\d.]+) ms", output, re.MULTILINE
+            )
+            if found:
+                figures[f"{action}_{count}_ms"] = float(found.group(1))
+    return figures
+
+
+def faq_figures(output: str) -> dict:
+    """Our matcher's median time and dev-set figures from bench_faq.py's printout."""
+    found = re.search(
+        r"^ours\s+([\d.]+)\s+([\d.]+)% /\s+([\d.]+)%", output, re.MULTILINE
+    )
+    if not found:
+        return {}
+    median, in_scope, rejected = (float(value) for value in found.groups())
+    return {"median_ms": median, "in_scope": in_scope, "rejected": rejected}
+
+
+def document_figures(output: str) -> dict:
+    """Seconds to read the text bill and to OCR the scanned one."""
+    text = re.search(r"^text bill, 1 page\s+([\d.]+) s", output, re.MULTILINE)
+    scan = re.search(r"^scanned bill OCR, 1 page\S*\s+\S+\s+([\d.]+) s", output, re.M)
+    figures = {}
+    if text:
+        figures["text_s"] = float(text.group(1))
+    if scan:
+        figures["scan_s"] = float(scan.group(1))
+    return figures
 
 
 def chat_table(chat: dict) -> list[str]:
@@ -326,16 +407,21 @@ def errors_found(chat: dict, widget: dict, growth: dict) -> list[str]:
     return found
 
 
-def summary(host: dict, runs: list[dict]) -> str:
+def headline(host: dict, runs: list[dict]) -> list[str]:
+    """The machine, and every target beside what was measured: for the README too."""
     chat = load_json("chat.json")
     widget = load_json("widget.json")
     growth = load_json("growth.json")
-    outputs = {run["name"]: run for run in runs}
-    loa = loa_figures(outputs.get("bench_loa.py", {}).get("output", ""))
-
+    outputs = {run["name"]: run.get("output", "") for run in runs}
+    targets = target_rows(
+        chat,
+        widget,
+        growth,
+        loa_figures(outputs.get("bench_loa.py", "")),
+        faq_figures(outputs.get("bench_faq.py", "")),
+        document_figures(outputs.get("bench_documents.py", "")),
+    )
     lines = [
-        "## Benchmarks",
-        "",
         f"Measured {host['date']} at commit `{host['commit']}` on {host['cpus']} "
         f"CPUs ({host['cpu']}), {host['memory_gib']:.1f} GiB memory, "
         f"{host['system']}, Python {host['python']}; load average "
@@ -346,8 +432,7 @@ def summary(host: dict, runs: list[dict]) -> str:
         "| figure | measured | baseline, same run | target | verdict |",
         "|---|---|---|---|---|",
     ]
-    for row in target_rows(chat, widget, growth, loa):
-        lines.append("| " + " | ".join(row) + " |")
+    lines += ["| " + " | ".join(row) + " |" for row in targets]
     if widget:
         lines += [
             "",
@@ -356,6 +441,14 @@ def summary(host: dict, runs: list[dict]) -> str:
             f"a blank page from the same server in a new tab: "
             f"{widget['blank_page_ms']:.0f} ms.",
         ]
+    return lines
+
+
+def summary(host: dict, runs: list[dict]) -> str:
+    chat = load_json("chat.json")
+    growth = load_json("growth.json")
+    widget = load_json("widget.json")
+    lines = ["## Benchmarks", "", *headline(host, runs)]
     if chat:
         lines += ["", "### Chat turns under load", "", *chat_table(chat)]
     if growth:
@@ -376,16 +469,16 @@ def summary(host: dict, runs: list[dict]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_doc(section: str) -> None:
-    """Replace the generated part of docs/benchmarks.md, keeping the prose."""
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+def write_section(path: Path, section: str) -> None:
+    """Replace the generated part of ``path`` between the markers, keeping the rest."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
     block = f"{START}\n{section}{END}"
     if START in text and END in text:
         head, rest = text.split(START, 1)
         text = head + block + rest.split(END, 1)[1]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    DOC.write_text(text)
+    path.write_text(text)
 
 
 def main() -> int:
@@ -406,8 +499,9 @@ def main() -> int:
 
     section = summary(host, runs)
     (RESULTS / "latest.md").write_text(section)
-    write_doc(section)
-    print(f"\nsummary: {RESULTS / 'latest.md'} and {DOC}")
+    write_section(DOC, section)
+    write_section(README, "\n".join(headline(host, runs)) + "\n")
+    print(f"\nsummary: {RESULTS / 'latest.md'}, {DOC} and {README}")
     broken = [run["name"] for run in runs if not run["ok"]]
     if broken:
         print(f"broken: {', '.join(broken)}")
