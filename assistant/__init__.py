@@ -30,6 +30,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     load_config(app, test_config)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
+    # transitions reports every callback at INFO; the chat logs each step itself.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
