@@ -412,6 +412,7 @@ def get_loa(conversation_id: str):
 
 
 @bp.post("/conversations/<conversation_id>/loa-link")
+@limiter.limit(lambda: current_app.config["RATE_READ"])
 def post_loa_link(conversation_id: str):
     conversation = _load(conversation_id)
     return jsonify({"url": loa_link(conversation)})

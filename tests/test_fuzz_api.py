@@ -279,6 +279,17 @@ def test_any_conversation_id_or_authorization_header_gets_a_4xx(app):
                 f"/api/conversations/{path}/messages", json={"text": "hi"}, headers=auth
             ),
             client.get(f"/api/conversations/{chat.id}", headers=auth),
+            client.post(f"/api/conversations/{path}/loa-link", headers=auth),
+            client.post(f"/api/conversations/{chat.id}/loa-link", headers=auth),
+            client.post(
+                f"/api/conversations/{path}/documents",
+                data={"kind": "bill", "file": (io.BytesIO(b"%PDF-1.4"), "a.pdf")},
+                headers=auth,
+                content_type="multipart/form-data",
+            ),
+            client.get(
+                f"/api/conversations/{chat.id}/loa.pdf", query_string={"sig": header}
+            ),
         ):
             assert 400 <= response.status_code < 500, response.status_code
             assert_polite(response)

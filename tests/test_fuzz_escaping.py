@@ -13,6 +13,9 @@ from pypdf.generic import IndirectObject
 
 from assistant import loa
 from tests.conftest import Chat
+from tests.staff_fixtures import add_staff_user
+from tests.staff_fixtures import look_up
+from tests.staff_fixtures import sign_in
 from tests.test_security_secrets import outbox_messages
 from tests.test_security_secrets import submit_intake
 
@@ -177,3 +180,34 @@ def test_a_hostile_path_is_escaped_on_the_not_found_page(client):
 
     assert response.status_code == 404
     assert "<script>alert(1)" not in response.get_data(as_text=True)
+
+
+def test_markup_typed_in_the_intake_is_escaped_on_the_staff_and_status_pages(app):
+    reference = submit_intake(
+        Chat(app.test_client()),
+        business_name=HOSTILE_LOA["business_name"],
+        authorized_title=HOSTILE_LOA["authorized_title"],
+    )
+    with app.app_context():
+        add_staff_user()
+    staff = app.test_client()
+    sign_in(staff)
+    customer = app.test_client()
+
+    pages = {
+        "list": staff.get("/staff/"),
+        "search": staff.get("/staff/", query_string={"q": "Acme <b>"}),
+        "detail": staff.get(f"/staff/requests/{reference}"),
+    }
+    status = look_up(customer, reference)
+
+    for name, response in [*pages.items(), ("status", status)]:
+        assert response.status_code == 200, name
+        page = response.get_data(as_text=True)
+        assert "<b>Plumbing</b>" not in page and "<img src=x" not in page, name
+    for name, response in pages.items():
+        page = response.get_data(as_text=True)
+        assert "Acme &lt;b&gt;Plumbing&lt;/b&gt; &amp;" in page, name
+    assert reference in status.get_data(as_text=True)
+    detail = pages["detail"].get_data(as_text=True)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in detail

@@ -10,9 +10,14 @@ from hypothesis import strategies as st
 from tests.conftest import build_app
 from tests.conftest import make_config
 from tests.intake_data import LOA_DETAILS
+from tests.staff_fixtures import add_request
+from tests.staff_fixtures import add_staff_user
+from tests.staff_fixtures import sign_in
 from tests.test_fuzz_api import HOSTILE
 from tests.test_fuzz_api import hostile_text
 from tests.test_security_secrets import SECRET_PROVIDER
+from tests.test_wizard import Wizard
+from tests.test_wizard import walk
 
 FUZZ = settings(
     max_examples=20,
@@ -76,11 +81,38 @@ WIZARD_STEPS = {
 }
 
 
-@pytest.mark.parametrize("step", WIZARD_STEPS)
+EVERY_WIZARD_STEP = [
+    "welcome",
+    "numbers",
+    "number_type",
+    "active",
+    "messaging_use",
+    "provider",
+    "full_port",
+    "loa_details",
+    "documents",
+    "csr",
+    "review",
+    "sign",
+    "submitted",
+]
+
+
+def wizard_standing_at(client, step: str) -> Wizard:
+    wizard = Wizard(client)
+    walk(wizard, "review" if step in ("sign", "submitted") else step)
+    if step in ("sign", "submitted"):
+        wizard.choose("submit")
+    if step == "submitted":
+        wizard.form(signature_name="Jane Doe", signature_consent="y")
+    assert wizard.step == step
+    return wizard
+
+
+@pytest.mark.parametrize("step", EVERY_WIZARD_STEP)
 def test_any_wizard_form_at_any_step_gets_a_page_never_a_500(app, step):
     client = app.test_client()
-    wizard_at(client, WIZARD_STEPS[step])
-    assert current_step(client) == step
+    wizard_standing_at(client, step)
 
     @FUZZ
     @given(data=form_data)
@@ -194,3 +226,83 @@ def test_every_cookie_form_refuses_a_post_without_its_csrf_token(tmp_path):
         response = client.post(path, data={"choice": "port", "email": "a@b.example"})
         assert response.status_code == 400, path
         assert_page_is_polite(response)
+
+
+staff_status_form = st.fixed_dictionaries(
+    {},
+    optional={
+        "current": st.sampled_from(["submitted", "rejected"]) | hostile_text,
+        "status": st.sampled_from(["in_review", "rejected", "completed"])
+        | hostile_text,
+        "reason": st.sampled_from(["pin", "other", ""]) | hostile_text,
+        "note": hostile_text,
+        "foc_date": st.sampled_from(["2027-01-15", "2027-02-30"]) | hostile_text,
+    },
+)
+staff_filters = st.fixed_dictionaries(
+    {},
+    optional={
+        name: hostile_text | st.sampled_from(["submitted", "mobile", "-7", "1"])
+        for name in ("status", "number_type", "age", "q", "page")
+    },
+)
+
+
+def test_any_staff_form_or_filter_gets_a_page_never_a_500(app):
+    with app.app_context():
+        add_staff_user()
+        reference = add_request(business_name=SCRIPT).reference
+    client = app.test_client()
+    sign_in(client)
+    base = f"/staff/requests/{reference}"
+
+    @FUZZ
+    @given(form=staff_status_form, filters=staff_filters, extra=form_data)
+    def check(form, filters, extra):
+        for response in (
+            client.post(f"{base}/status", data=form),
+            client.post(f"{base}/reveal", data=extra),
+            client.get("/staff/", query_string=filters),
+            client.get(base),
+        ):
+            assert response.status_code in (200, 302, 400, 409), response.status_code
+            assert_page_is_polite(response)
+
+    check()
+
+
+def test_any_one_time_code_gets_a_page_never_a_500(app):
+    with app.app_context():
+        add_staff_user(otp=True)
+    client = app.test_client()
+
+    @FUZZ
+    @given(code=hostile_text, extra=form_data)
+    def check(code, extra):
+        sign_in(client)
+        response = client.post("/staff/login/code", data={**extra, "code": code})
+        assert response.status_code in (200, 302, 401), response.status_code
+        assert_page_is_polite(response)
+
+    check()
+
+
+ONE_MEGABYTE = "<b>" + "A" * 1_000_000 + "</b>"
+
+
+@pytest.mark.parametrize("step", ["numbers", "provider", "loa_details"])
+def test_a_one_megabyte_answer_on_a_wizard_step_gets_a_polite_re_prompt(app, step):
+    client = app.test_client()
+    wizard_standing_at(client, step)
+    fields = {"text": ONE_MEGABYTE, "carrier": ONE_MEGABYTE, "pin": ONE_MEGABYTE}
+
+    response = client.post("/port", data={"step": step, **fields})
+    page = assert_page_is_polite(client.get("/port"))
+
+    assert response.status_code == 303
+    assert current_step(client) == step
+    assert 'class="error-summary"' in page
+    # The page never carries the megabyte back to the browser.
+    assert len(page) < 100_000
+    # The page's notes ride in the session cookie, which browsers cap at 4 KB.
+    assert len(client.get_cookie("session").value) < 4000

@@ -5,12 +5,19 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import Chat
+from tests.staff_fixtures import add_staff_user
+from tests.staff_fixtures import change_status
+from tests.staff_fixtures import sign_in
 from tests.test_security_secrets import leaked
 from tests.test_security_secrets import submit_intake
+from tests.test_wizard import Wizard
+from tests.test_wizard import walk
 
 FORMATTER = logging.Formatter("%(name)s %(levelname)s %(message)s")
 # The ported number, however a line might write it: E.164, digits, or typed.
 PORTED_NUMBER = re.compile(r"(?<!\d)1?4158675309(?!\d)")
+# Lines only the uploaded bill prints (tests.docgen.Bill): its text never goes to a log.
+BILL_TEXT = re.compile(r"Monthly statement|Total due|\$34\.98|881233450091")
 
 
 class Everything(logging.Handler):
@@ -51,8 +58,11 @@ def open_every_logger(loggers) -> None:
 
 def reveals(line: str) -> list[str]:
     found = leaked(line)
-    if PORTED_NUMBER.search(re.sub(r"[\s().\-+]", "", line)):
+    digits = re.sub(r"[\s().\-+]", "", line)
+    if PORTED_NUMBER.search(digits):
         found.append("ported number")
+    if BILL_TEXT.search(line) or BILL_TEXT.search(digits):
+        found.append("document text")
     return found
 
 
@@ -64,6 +74,8 @@ def test_the_log_searcher_finds_the_number_in_every_common_format():
         "numbers ['+14158675309']",
     ):
         assert reveals(line) == ["ported number"], line
+    assert reveals("text: Monthly statement - March 2025") == ["document text"]
+    assert reveals("acct 8812 3345 0091") == ["document text"]
     assert reveals("conversation 5f0c8e7a started at 14:58:09") == []
 
 
@@ -128,4 +140,31 @@ def test_a_database_error_during_submission_logs_no_number_or_secret(
 
     errors = [line for line in lines if "no_such_table" in line]
     assert errors, "the database error was not logged"
+    assert [line[:300] for line in lines if reveals(line)] == []
+
+
+def test_a_wizard_intake_and_the_staffs_work_on_it_log_no_secret(
+    any_db_app, every_log_line
+):
+    lines, loggers = every_log_line
+    open_every_logger(loggers)
+    wizard = Wizard(any_db_app.test_client())
+    walk(wizard, "review")
+    wizard.choose("submit")
+    wizard.form(signature_name="Jane Doe", signature_consent="y")
+    reference = re.search(r"PR-[A-Z0-9]+", wizard.html).group(0)
+    with any_db_app.app_context():
+        add_staff_user()
+    staff = any_db_app.test_client()
+
+    sign_in(staff)
+    staff.get("/staff/?q=8675309")
+    staff.get(f"/staff/requests/{reference}")
+    revealed = staff.post(f"/staff/requests/{reference}/reveal")
+    change_status(staff, reference, "submitted", "rejected", reason="pin")
+    staff.post("/staff/logout")
+
+    assert "4821" in revealed.get_data(as_text=True)
+    assert any("revealed secrets" in line for line in lines)
+    assert any("moved request" in line for line in lines)
     assert [line[:300] for line in lines if reveals(line)] == []

@@ -170,3 +170,35 @@ def test_the_json_api_needs_no_csrf_token_even_with_csrf_protection_on(tmp_path)
 
     reply = chat.choose("port")
     assert reply["state"] == "numbers"
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/chat", "/port", "/status", "/staff/login", "/no-such-page"]
+)
+def test_every_page_sends_the_strict_csp_and_its_frame_ancestors(embedded_app, path):
+    response = embedded_app.test_client().get(path)
+    policy = directives(response)
+
+    assert policy["script-src"] == ["'self'"]
+    assert policy["style-src"] == ["'self'"]
+    assert not [part for part in policy.values() if "'unsafe-inline'" in part]
+    assert policy["frame-ancestors"][1:] == [
+        "https://help.rallycorp.example",
+        "https://support.partner.example",
+    ]
+    html = response.get_data(as_text=True)
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []
+
+
+def test_uploads_and_loa_downloads_set_no_cookie_either(client):
+    chat = Chat(client)
+    chat.choose("port")
+    listing = chat.upload("number_list", b"4158675309\n", "numbers.csv")
+    link = client.post(f"/api/conversations/{chat.id}/loa-link", headers=chat.headers)
+    letter = client.get(link.get_json()["url"])
+
+    assert listing["state"] == "number_type"
+    assert letter.status_code == 409
+    for response in (link, letter):
+        assert "Set-Cookie" not in response.headers
+    assert client.get_cookie("session") is None

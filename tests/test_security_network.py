@@ -1,4 +1,7 @@
+import io
+
 import pytest
+from pypdf import PdfReader
 
 from assistant.extensions import db
 from assistant.models import PortRequest
@@ -51,3 +54,8 @@ def test_the_loa_audit_records_the_address_the_trusted_proxy_reports(
     with app.app_context():
         request = db.session.query(PortRequest).filter_by(reference=reference).one()
         assert request.signer_ip == expected
+        audit_page = PdfReader(io.BytesIO(request.signed_loa)).pages[-1]
+    printed = " ".join(audit_page.extract_text().split())
+    assert f"IP address {expected}" in printed
+    # The address the client wrote itself never reaches the letter.
+    assert "192.0.2.50" not in printed

@@ -219,3 +219,35 @@ def test_too_many_staff_logins_get_a_page_saying_when_to_retry(tmp_path, storage
         401,
     ]
     assert_polite_429_page(client.post("/staff/login", data=attempt))
+
+
+def test_reading_a_conversation_and_its_loa_links_are_limited_too(tmp_path, storage):
+    app = limited_app(tmp_path, storage, RATE_READ="1 per minute")
+    client = fresh_client(app)
+    chat = Chat(client)
+    base = f"/api/conversations/{chat.id}"
+
+    reads = [client.get(base, headers=chat.headers) for _ in "ab"]
+    links = [client.post(f"{base}/loa-link", headers=chat.headers) for _ in "ab"]
+
+    assert [reads[0].status_code, links[0].status_code] == [200, 200]
+    assert_polite_429(reads[1])
+    assert_polite_429(links[1])
+
+
+def test_answers_on_the_pages_without_javascript_are_limited_like_messages(
+    tmp_path, storage
+):
+    app = limited_app(tmp_path, storage, RATE_MESSAGE="2 per minute")
+    client = fresh_client(app)
+
+    answers = [
+        client.post("/port", data={"step": "welcome", "choice": "port"}),
+        client.post("/port", data={"step": "numbers", "text": "(415) 867-5309"}),
+    ]
+    assert [response.status_code for response in answers] == [303, 303]
+    assert_polite_429_page(
+        client.post("/port", data={"step": "number_type", "choice": "mobile"})
+    )
+    page = client.get("/port").get_data(as_text=True)
+    assert 'name="step" value="number_type"' in page

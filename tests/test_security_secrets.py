@@ -9,6 +9,7 @@ from cryptography.fernet import Fernet
 from pypdf import PdfReader
 from sqlalchemy import text
 
+from assistant import create_app
 from assistant.crypto import FieldCipher
 from assistant.extensions import db
 from assistant.keys_cli import keys_cli
@@ -22,6 +23,9 @@ from tests.conftest import build_app
 from tests.conftest import make_config
 from tests.intake_data import LOA_DETAILS
 from tests.intake_data import PROVIDER
+from tests.staff_fixtures import add_staff_user
+from tests.staff_fixtures import change_status
+from tests.staff_fixtures import sign_in
 
 ACCOUNT_NUMBER = PROVIDER["account_number"]
 PIN = PROVIDER["pin"]
@@ -305,3 +309,78 @@ def test_an_app_without_the_key_cannot_read_the_secrets(chat, app):
         blob = db.session.get(Conversation, chat.id).secret_blob
     with pytest.raises(RuntimeError, match="could not be decrypted"):
         FieldCipher([Fernet.generate_key().decode()]).decrypt(blob)
+
+
+STATUS_WALK = [
+    ("submitted", "rejected", {"reason": "pin"}),
+    ("rejected", "in_review", {}),
+    ("in_review", "sent_to_carrier", {}),
+    ("sent_to_carrier", "foc_confirmed", {"foc_date": "2027-01-15"}),
+    ("foc_confirmed", "completed", {}),
+]
+
+
+def test_every_status_email_to_the_customer_leaves_the_secrets_out(chat, app):
+    reference = submit_intake(chat)
+    with app.app_context():
+        add_staff_user()
+    staff = app.test_client()
+    sign_in(staff)
+
+    for current, status, values in STATUS_WALK:
+        response = change_status(staff, reference, current, status, **values)
+        assert response.status_code == 302, (status, response.text[:300])
+
+    customer = [
+        message
+        for message in outbox_messages(app)
+        if LOA_DETAILS["contact_email"] in message["To"]
+    ]
+    # The confirmation with the signed LOA, then one e-mail per status change.
+    assert len(customer) == 1 + len(STATUS_WALK)
+    for message in customer:
+        assert leaked(message_text(message)) == [], message["Subject"]
+
+
+def test_set_up_generates_the_keys_into_the_instance_folder_once(tmp_path, monkeypatch):
+    for name in ("ENCRYPTION_KEYS", "SECRET_KEY"):
+        monkeypatch.delenv(f"ASSISTANT_{name}", raising=False)
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("ASSISTANT_INSTANCE_PATH", str(instance))
+    config = make_config(tmp_path)
+    del config["ENCRYPTION_KEYS"], config["SECRET_KEY"]
+    unset = create_app(config)
+
+    # `flask --app wsgi setup` runs inside an app context, as here.
+    key_file, secret_file = instance / "encryption_keys", instance / "secret_key"
+    with unset.app_context():
+        first = unset.test_cli_runner().invoke(args=["setup"])
+        written = key_file.read_text(), secret_file.read_text()
+        second = unset.test_cli_runner().invoke(args=["setup"])
+
+    assert first.exit_code == 0 and second.exit_code == 0, first.output
+    assert (key_file.read_text(), secret_file.read_text()) == written
+    for path in (key_file, secret_file):
+        assert path.stat().st_mode & 0o077 == 0, path.name
+    [key] = key_file.read_text().split()
+    app = create_app(config)
+    assert app.config["ENCRYPTION_KEYS"] == [key]
+    assert app.config["SECRET_KEY"] == secret_file.read_text().strip()
+    chat = Chat(app.test_client())
+    walk_to_review(chat)
+    with app.app_context():
+        blob = db.session.get(Conversation, chat.id).secret_blob
+    assert PIN in FieldCipher([key]).decrypt(blob)
+
+
+def test_uploaded_documents_are_stored_encrypted(chat, app):
+    walk_to_review(chat)
+
+    with app.app_context():
+        [stored] = db.session.execute(text("SELECT data FROM document")).scalars()
+    stored = bytes(stored)
+    assert stored.startswith(b"gAAAAA")
+    assert b"%PDF" not in stored and b"Monthly statement" not in stored
+    with app.app_context():
+        [document] = db.session.query(Document)
+        assert document.content.startswith(b"%PDF")

@@ -2,11 +2,13 @@ import base64
 import io
 
 import pytest
+from itsdangerous.timed import TimestampSigner
 from sqlalchemy import text
 
 from assistant import models
 from assistant.extensions import db
 from tests.conftest import Chat
+from tests.test_fuzz_api import walk_to
 
 ENDPOINTS = (
     ("get", "/api/conversations/{id}"),
@@ -138,3 +140,25 @@ def test_a_tampered_or_foreign_loa_link_is_refused(chat, client):
     tampered = client.get(link[:-2] + ("AA" if not link.endswith("AA") else "BB"))
     assert foreign.status_code == 401
     assert tampered.status_code == 401
+
+
+def test_an_loa_link_carries_no_token_and_expires_after_five_minutes(
+    chat, client, monkeypatch
+):
+    walk_to(chat, "documents")
+    clock = [1_900_000_000]
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda _signer: clock[0])
+    link = client.post(
+        f"/api/conversations/{chat.id}/loa-link", headers=chat.headers
+    ).get_json()["url"]
+
+    assert chat.token not in link
+    assert link.startswith(f"/api/conversations/{chat.id}/loa.pdf?sig=")
+    clock[0] += 299
+    fresh = client.get(link)
+    assert fresh.status_code == 200
+    assert fresh.data.startswith(b"%PDF")
+    clock[0] += 2
+    expired = client.get(link)
+    assert expired.status_code == 401
+    assert "download link has expired" in expired.get_json()["error"]["message"]

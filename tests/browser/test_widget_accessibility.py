@@ -8,6 +8,8 @@ from tests.browser.driver import FRAME
 from tests.browser.driver import ChatDriver
 from tests.browser.driver import fresh_number
 from tests.browser.driver import update_screenshots
+from tests.docgen import Bill
+from tests.docgen import text_pdf_bill
 from tests.intake_data import LOA_DETAILS
 from tests.intake_data import PROVIDER
 
@@ -71,3 +73,38 @@ def test_chat_steps_have_no_serious_axe_violations(page, host_url, scheme):
     chat.submit_form()
     expect(chat.scope.locator("form.card-upload")).to_be_visible()
     assert serious_violations(chat_frame(page)) == []
+
+    bill = text_pdf_bill(Bill(numbers=(number,), lines=("Mobile",)))
+    chat.upload("Bill or statement", "march-bill.pdf", bill, "application/pdf")
+    expect(chat.log.locator(".msg-document").last).to_contain_text("march-bill.pdf")
+    assert serious_violations(chat_frame(page)) == []
+    chat.choose("Skip")
+    chat.expect_said("Letter of Authorization")
+    assert serious_violations(chat_frame(page)) == []
+    chat.choose("Everything's right, sign")
+    expect(chat.scope.locator("#f-signature_name")).to_be_visible()
+    assert serious_violations(chat_frame(page)) == []
+    chat.fill({"signature_name": "Jane Doe", "signature_consent": True})
+    chat.submit_form("Sign and send")
+    chat.expect_said("PR-")
+    assert serious_violations(chat_frame(page)) == []
+
+
+def test_the_conversation_is_a_polite_live_log_that_new_messages_join(page, host_url):
+    page.goto(host_url)
+    chat = ChatDriver.open_on(page)
+    log = chat.scope.get_by_role("log", name="Conversation")
+
+    expect(log).to_have_attribute("aria-live", "polite")
+    expect(log.locator(".msg")).to_have_count(1)
+    chat.choose("Port my numbers")
+
+    expect(log.locator(".msg-user")).to_have_text(["You said: Port my numbers"])
+    expect(log.locator(".msg-assistant").last).to_contain_text(
+        "Which numbers would you like to bring over?"
+    )
+    # Quick replies and forms sit outside the log, so a screen reader announces
+    # only the conversation, not every button.
+    expect(log.get_by_role("button")).to_have_count(0)
+    expect(chat.scope.get_by_role("region", name="Your answer")).to_be_visible()
+    expect(chat.composer).to_be_focused()

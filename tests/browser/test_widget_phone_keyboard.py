@@ -129,3 +129,22 @@ def test_keyboard_only_customer_can_open_answer_fill_a_form_and_close(page, host
     page.keyboard.press("Escape")
     expect(launcher).to_be_focused()
     expect(page.locator(FRAME)).to_be_hidden()
+
+
+@pytest.mark.parametrize("viewport", [PHONE])
+def test_when_the_soft_keyboard_takes_half_the_screen_the_composer_stays_visible(
+    page, host_url, viewport
+):
+    page.goto(host_url)
+    chat = ChatDriver.open_on(page)
+    chat.choose("Port my numbers")
+    chat.composer.focus()
+
+    # What the phone's keyboard does to the page: the visible area gets shorter.
+    page.set_viewport_size({"width": 375, "height": 360})
+
+    expect(page.locator(FRAME)).to_have_js_property("offsetHeight", 360)
+    composer = chat.composer.bounding_box()
+    assert composer["y"] >= 0
+    assert composer["y"] + composer["height"] <= 360
+    expect(chat.composer).to_be_focused()
