@@ -104,12 +104,22 @@ def _request_info() -> dict:
     }
 
 
+def _json_payload():
+    """The body as JSON, or None when it is not JSON we can read."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        # The json module gives up on arrays nested a thousand deep with a
+        # RecursionError, which werkzeug's silent mode does not catch.
+        return None
+
+
 @bp.post("/conversations")
 @limiter.limit(lambda: current_app.config["RATE_CREATE"])
 def create_conversation():
     body = request.get_data(cache=True)
     if body.strip():
-        payload = request.get_json(silent=True)
+        payload = _json_payload()
         if not isinstance(payload, dict):
             raise ApiError(400, message="Send an empty body or {} to start a chat.")
     conversation, token, reply = chat.start_conversation()
@@ -194,7 +204,7 @@ def _event_from(payload) -> chat.Event:
 @limiter.limit(lambda: current_app.config["RATE_MESSAGE"])
 def post_message(conversation_id: str):
     conversation = _load(conversation_id)
-    payload = request.get_json(silent=True)
+    payload = _json_payload()
     if payload is None:
         raise ApiError(
             400, message='That message isn\'t valid JSON. Please send {"text": "..."}.'

@@ -5,6 +5,7 @@ secrets into log files.
 """
 
 import logging
+import re
 
 from flask import Flask
 from flask import Response
@@ -51,6 +52,7 @@ def init_app(app: Flask) -> None:
     )
     app.after_request(_no_store_for_api)
     keep_rows_out_of_sql_logs()
+    keep_link_signatures_out_of_request_logs()
 
 
 def _no_store_for_api(response: Response) -> Response:
@@ -80,3 +82,34 @@ def keep_rows_out_of_sql_logs() -> None:
     logger = logging.getLogger("sqlalchemy.engine.Engine")
     if not any(isinstance(f, SqlValuesFilter) for f in logger.filters):
         logger.addFilter(SqlValuesFilter())
+
+
+class LinkSignatureFilter(logging.Filter):
+    """Hide the ``sig`` of signed download links in request log lines.
+
+    A signed LOA link opens the letter, PIN included, without the conversation's
+    token until it expires; a log reader must not be able to use it.
+    """
+
+    SIGNATURE = re.compile(r"([?&]sig=)[^&\s\"']+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._hide(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._hide(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            # gunicorn's access log passes its atoms as a mapping.
+            record.args = {key: self._hide(arg) for key, arg in record.args.items()}
+        return True
+
+    def _hide(self, value):
+        if isinstance(value, str) and "sig=" in value:
+            return self.SIGNATURE.sub(r"\1[hidden]", value)
+        return value
+
+
+def keep_link_signatures_out_of_request_logs() -> None:
+    for name in ("werkzeug", "gunicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, LinkSignatureFilter) for f in logger.filters):
+            logger.addFilter(LinkSignatureFilter())
