@@ -9,6 +9,11 @@ PORT ?= 5000
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# The test tools on top: pytest, Hypothesis, Playwright, aiosmtpd, ruff.
+$(BIN)/.installed-test: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -24,11 +29,11 @@ setup: system $(BIN)/.installed
 run: setup
 	$(BIN)/flask --app wsgi run --port $(PORT)
 
-test: browser-system $(BIN)/.installed
+test: browser-system $(BIN)/.installed-test
 	$(BIN)/python -m pytest -p no:cacheprovider
 
-bench: setup
+bench: browser-system setup $(BIN)/.installed-test
 	$(BIN)/python bench/run_all.py
 
-lint: $(BIN)/.installed
+lint: $(BIN)/.installed-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
