@@ -12,6 +12,7 @@ import csv
 import io
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict
 from dataclasses import dataclass
@@ -71,6 +72,15 @@ _GLUED_NUMBER = re.compile(r"(?<=[a-z#=])(?=[+(]?\d[\d().\-]{6,})", re.IGNORECAS
 _VANITY_LENGTH = 7
 _LOCAL_LENGTH = 7
 _CSV_DELIMITERS = ",;\t|"
+# Dashes and brackets that word processors and web pages put into a pasted
+# number, read as the plain ones; NFKC has already folded full-width forms.
+_PUNCTUATION = str.maketrans(
+    {
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+        "[": "(",
+        "]": ")",
+    }
+)
 
 
 class NumberListError(ValueError):
@@ -233,6 +243,7 @@ def _parse_entries(entries: Iterable[str], region: str) -> ParseResult:
 
 
 def _split_entries(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKC", text).translate(_PUNCTUATION)
     text = _RFC3966_EXTENSION.sub(" ext ", text)
     entries = (e.strip() for e in _ENTRY_SEPARATORS.split(text))
     return [e for e in entries if _HAS_ALNUM.search(e)]

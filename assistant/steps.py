@@ -120,6 +120,10 @@ def run_command(turn: Turn, command: str) -> None:
         fire(model, "restart")
     elif command == "back":
         history = turn.slots.get("history", [])
+        if model.state in ("human", "status") and turn.slots.get("resume"):
+            # A detour was never a step of the intake: back leaves it.
+            _return_from_detour(turn)
+            return
         if not history or model.state in ("submitted", "welcome"):
             turn.say("There's no earlier step to go back to from here.", "notice")
             model.ask()
@@ -173,12 +177,19 @@ def digress(turn: Turn, text: str) -> None:
     if answer.topic:
         turn.say(answer.text, "faq", answer.topic)
         _offer_related(turn, base, [rid for rid, _ in answer.related])
-    else:
+    elif opening:
         turn.say(answer.text)
         turn.slots["suggested"] = [
             {"id": f"faq:{rid}", "label": title}
             for rid, title in answer.suggestions[:3]
         ]
+    else:
+        # Mid-intake the step keeps its own input, so the close topics are named
+        # in a line instead of quick replies.
+        turn.say(answer.text)
+        titles = [title for _, title in answer.suggestions[:3]]
+        if titles:
+            turn.say("You could ask about: " + "; ".join(titles) + ".", "notice")
     turn.model.ask()
 
 
@@ -285,6 +296,8 @@ def _begin_group(turn: Turn, keep_shared: bool) -> None:
         fields["number_type"] = "toll_free"
     turn.slots["fields"] = fields
     turn.slots["type_choices"] = ["mobile", "landline", "voip", "google_voice"]
+    # What couldn't move is judged again for each request and listed in its review.
+    turn.slots["not_ported"] = []
     turn.slots.pop("has_evidence", None)
     turn.slots["documents"] = []
     turn.secrets.clear()
@@ -358,11 +371,13 @@ def _judge_eligibility(turn: Turn, carrier: str | None = None) -> None:
         ],
         "alternatives": alternatives,
     }
-    turn.slots.setdefault("not_ported", [])
+    not_ported = turn.slots.setdefault("not_ported", [])
+    listed = {item["e164"] for item in not_ported}
     for item in result.ineligible:
-        turn.slots["not_ported"].append(
-            {"e164": item.e164, "code": item.code, "reason": item.reason}
-        )
+        if item.e164 not in listed:
+            not_ported.append(
+                {"e164": item.e164, "code": item.code, "reason": item.reason}
+            )
     turn.fields["numbers"] = result.eligible
 
 
@@ -728,6 +743,8 @@ def _prepare_review(turn: Turn) -> None:
     ]
     if fields.get("requested_date"):
         lines.append(f"Wished date: {fields['requested_date']}")
+    for item in turn.slots.get("not_ported", []):
+        lines.append(f"Not included: {item['reason']}")
     turn.slots["review_lines"] = lines
 
 

@@ -112,7 +112,9 @@ def mermaid(flow: Flow) -> str:
         initial=flow.initial,
         auto_transitions=False,
         graph_engine="mermaid",
-        title=f"The {flow.name} flow",
+        # transitions (0.9) writes the title alone between the `---` lines, but
+        # Mermaid reads that block as YAML front matter, so it needs the key.
+        title=f"title: The {flow.name} flow",
         show_conditions=True,
     )
     return drawn.get_graph().draw(None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 
 import usaddress
 from email_validator import EmailNotValidError
@@ -88,6 +89,38 @@ _STATE_ALIASES = {
     "us virgin islands": "VI",
     "northern marianas": "MP",
     "n y": "NY",
+    # The traditional abbreviations people still write on forms.
+    "ala": "AL",
+    "ariz": "AZ",
+    "ark": "AR",
+    "calif": "CA",
+    "colo": "CO",
+    "conn": "CT",
+    "del": "DE",
+    "fla": "FL",
+    "ill": "IL",
+    "ind": "IN",
+    "kans": "KS",
+    "kan": "KS",
+    "mass": "MA",
+    "mich": "MI",
+    "minn": "MN",
+    "miss": "MS",
+    "mont": "MT",
+    "nebr": "NE",
+    "neb": "NE",
+    "nev": "NV",
+    "okla": "OK",
+    "ore": "OR",
+    "oreg": "OR",
+    "penn": "PA",
+    "tenn": "TN",
+    "tex": "TX",
+    "wash": "WA",
+    "w va": "WV",
+    "wis": "WI",
+    "wisc": "WI",
+    "wyo": "WY",
 }
 
 # The first ZIP digit each state's ZIP codes start with (USPS national areas).
@@ -133,7 +166,9 @@ _PO_BOX = re.compile(
     re.IGNORECASE,
 )
 _BOX_LINE = re.compile(r"\s*box\s*(?:#|no\.?)?\s*\d+[a-z]?\s*", re.IGNORECASE)
-_ZIP = re.compile(r"(\d{5})(?:[\s-]?(\d{4}))?")
+# ASCII digits only: \d would also take other scripts' digits into the ZIP.
+_ZIP = re.compile(r"([0-9]{5})(?:[\s-]?([0-9]{4}))?")
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
 _NOT_LETTER = re.compile(r"[^a-z]+")
 _STATE_NAMES = {
     _NOT_LETTER.sub(" ", n.lower()).strip(): c for c, n in US_STATES.items()
@@ -179,8 +214,10 @@ def normalise_state(s: str | None) -> str | None:
 
 def normalise_zip(s: str | None) -> str | None:
     """A ZIP code as 12345 or 12345-6789, or None when it isn't one."""
-    match = _ZIP.fullmatch((s or "").strip())
-    if not match:
+    # Full-width digits and typographic dashes come in with pasted text.
+    text = unicodedata.normalize("NFKC", s or "").translate(_DASHES).strip()
+    match = _ZIP.fullmatch(text)
+    if not match or match.group(1) == "00000":
         return None
     return "-".join(part for part in match.groups() if part)
 

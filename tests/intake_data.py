@@ -33,7 +33,7 @@ def bill_pdf() -> bytes:
     return docgen.text_pdf_bill(BILL)
 
 
-def run_to_review(chat, number_type: str = "mobile") -> None:
+def run_to_review(chat, number_type: str = "mobile", **loa_details) -> None:
     """Walk a conversation from the welcome to the review step."""
     chat.choose("port")
     chat.text(NUMBER_TEXT)
@@ -47,7 +47,7 @@ def run_to_review(chat, number_type: str = "mobile") -> None:
     assert chat.state == "full_port", chat.last
     chat.choose("no")
     assert chat.state == "loa_details", chat.last
-    chat.form(**LOA_DETAILS)
+    chat.form(**{**LOA_DETAILS, **loa_details})
     assert chat.state == "documents", chat.last
     chat.upload("bill", bill_pdf(), "march-bill.pdf")
     assert chat.state == "csr", chat.last

@@ -134,7 +134,11 @@ def test_an_upload_over_the_size_limit_is_413_in_json_not_an_html_page(tmp_path)
 
 def test_a_form_at_a_choice_step_is_409(chat):
     error = chat.form(carrier="X", status=409)["error"]
-    assert error["code"] == "conflict"
+    assert error == {
+        "code": "conflict",
+        "message": "This step doesn't take a form. Please answer the question shown.",
+    }
+    assert chat.choose("port")["state"] == "numbers"
 
 
 def test_an_upload_at_a_step_without_one_is_409(chat, client):
@@ -241,3 +245,304 @@ def test_a_message_racing_another_gets_409_stale(app, chat, monkeypatch):
     assert error["code"] == "stale"
     monkeypatch.setattr(chat_module, "run_turn", original)
     assert chat.choose("port")["state"] == "numbers"
+
+
+UNKNOWN = "0123456789abcdef0123456789abcdef"
+ENDPOINTS = [
+    ("get", "/api/conversations/{id}"),
+    ("post", "/api/conversations/{id}/messages"),
+    ("post", "/api/conversations/{id}/documents"),
+    ("get", "/api/conversations/{id}/loa.pdf"),
+    ("post", "/api/conversations/{id}/loa-link"),
+]
+
+
+def call(client, method: str, path: str, headers: dict):
+    if path.endswith("/messages"):
+        return client.post(path, json={"text": "hi"}, headers=headers)
+    if path.endswith("/documents"):
+        return client.post(
+            path,
+            data={"kind": "number_list", "file": (io.BytesIO(b"4158675309"), "n.csv")},
+            headers=headers,
+            content_type="multipart/form-data",
+        )
+    return getattr(client, method)(path, headers=headers)
+
+
+@pytest.mark.parametrize(("method", "path"), ENDPOINTS)
+@pytest.mark.parametrize("token", [None, "made-up", "theirs"])
+def test_every_endpoint_answers_an_unknown_conversation_with_a_json_404(
+    chat, client, method, path, token
+):
+    headers = {}
+    if token:
+        headers = chat.headers if token == "theirs" else {"Authorization": "Bearer x"}
+
+    response = call(client, method, path.format(id=UNKNOWN), headers)
+
+    assert response.status_code == 404
+    assert response.mimetype == "application/json"
+    assert error_of(response) == {
+        "code": "not_found",
+        "message": "We couldn't find that conversation. Please start a new chat.",
+    }
+
+
+@pytest.mark.parametrize(("method", "path"), ENDPOINTS)
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Token abc"}],
+    ids=["none", "wrong", "scheme"],
+)
+def test_every_endpoint_answers_a_missing_or_wrong_token_with_a_json_401(
+    chat, client, method, path, headers
+):
+    chat.choose("port")
+
+    response = call(client, method, path.format(id=chat.id), headers)
+
+    assert response.status_code == 401
+    assert error_of(response) == {
+        "code": "unauthorized",
+        "message": "This conversation needs its key. Please reload the chat to "
+        "continue.",
+    }
+    assert chat.state == "numbers"
+    assert chat.text("415 867 5309")["state"] == "number_type"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("{not json", "application/json"),
+        ("[]", "application/json"),
+        ('"start"', "application/json"),
+        ("hello", "text/plain"),
+    ],
+)
+def test_create_refuses_a_body_that_is_not_empty_or_an_object(
+    client, body, content_type
+):
+    response = client.post("/api/conversations", data=body, content_type=content_type)
+
+    assert response.status_code == 400
+    assert error_of(response) == {
+        "code": "bad_request",
+        "message": "Send an empty body or {} to start a chat.",
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("{not json", 'That message isn\'t valid JSON. Please send {"text": "..."}.'),
+        ("null", 'That message isn\'t valid JSON. Please send {"text": "..."}.'),
+        ("[]", "Send a JSON object with text, choice or form."),
+        ('{"text": 5}', "The text must be a string."),
+        ('{"text": null}', "The text must be a string."),
+        ('{"choice": true}', "The choice must be a string."),
+        ('{"form": []}', "The form must be an object of field values."),
+        ('{"form": {"carrier": [{"a": 1}]}}', "The value of carrier isn't valid."),
+        (
+            '{"text": "a", "extra": 1}',
+            "Send exactly one of text, choice or form in each message.",
+        ),
+        ('{"choice": ""}', "That message is empty. Please type something."),
+    ],
+)
+def test_malformed_messages_get_400_with_a_sentence_saying_what_to_send(
+    chat, client, body, message
+):
+    response = client.post(
+        f"/api/conversations/{chat.id}/messages",
+        data=body,
+        content_type="application/json",
+        headers=chat.headers,
+    )
+
+    assert response.status_code == 400
+    assert error_of(response) == {"code": "bad_request", "message": message}
+    assert chat.choose("port")["state"] == "numbers"
+
+
+@pytest.mark.parametrize("choice", ["submit", "yes", "toll_free", "port", "x" * 200])
+def test_a_choice_id_the_step_does_not_offer_is_400_and_changes_nothing(chat, choice):
+    chat.choose("port")
+    chat.text("415 867 5309")
+
+    error = chat.choose(choice, status=400)["error"]
+
+    assert error == {
+        "code": "bad_request",
+        "message": "That option isn't available at this step. Please pick one of "
+        "the options shown.",
+    }
+    assert chat.state == "number_type"
+    assert chat.choose("mobile")["state"] == "active"
+
+
+def test_a_quick_reply_for_a_topic_that_does_not_exist_is_answered_politely(chat):
+    reply = chat.choose("faq:no-such-topic")
+
+    assert chat.state == "welcome"
+    assert reply["messages"][0]["text"] == (
+        "I don't have an answer on that yet. Could you ask it another way?"
+    )
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"carrier": "x" * 20_001},
+        {"carrier": ["x" * 20_001]},
+        {"carrier": ["a"] * 1001},
+    ],
+    ids=["long-value", "long-list-item", "long-list"],
+)
+def test_an_oversized_form_value_is_413_in_json(chat, form):
+    chat.choose("port")
+
+    error = chat.form(status=413, **form)["error"]
+
+    assert error["code"] == "too_large"
+    assert error["message"] == "The value of carrier is too long."
+    assert chat.text("415 867 5309")["state"] == "number_type"
+
+
+def test_a_json_body_over_the_request_limit_is_413_in_json(tmp_path):
+    app = build_app(make_config(tmp_path, MAX_FILE_BYTES=20_000))
+    chat = Chat(app.test_client())
+    chat.choose("port")
+
+    response = chat.client.post(
+        f"/api/conversations/{chat.id}/messages",
+        data='{"text": "' + "4" * 200_000 + '"}',
+        content_type="application/json",
+        headers=chat.headers,
+    )
+
+    assert response.status_code == 413
+    assert response.mimetype == "application/json"
+    assert error_of(response)["code"] == "too_large"
+    assert chat.text("415 867 5309")["state"] == "number_type"
+
+
+def test_an_evidence_upload_over_the_file_limit_is_413_and_the_step_stays(tmp_path):
+    from tests.intake_data import LOA_DETAILS
+    from tests.intake_data import PROVIDER
+    from tests.intake_data import bill_pdf
+
+    app = build_app(make_config(tmp_path, MAX_FILE_BYTES=30_000))
+    chat = Chat(app.test_client())
+    chat.choose("port")
+    chat.text("415 867 5309")
+    chat.choose("landline")
+    chat.choose("yes")
+    chat.choose("none")
+    chat.form(**PROVIDER)
+    chat.choose("no")
+    chat.form(**LOA_DETAILS)
+    padded = b"%PDF-1.4\n" + b"0" * 40_000
+
+    error = chat.upload("bill", padded, "bill.pdf", status=413)["error"]
+
+    assert error["code"] == "too_large"
+    assert error["message"].endswith(".")
+    assert chat.state == "documents"
+    chat.upload("bill", bill_pdf(), "bill.pdf")
+    assert chat.state == "csr"
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"numbers": 4158675309},
+        {"numbers": ["415 867 5309"]},
+        {"numbers": True},
+        {"numbers": None},
+        {"numbers": 4.5},
+        {"unknown_field": "x"},
+    ],
+    ids=["number", "list", "boolean", "null", "float", "unknown-field"],
+)
+def test_form_values_of_any_allowed_type_never_give_a_500(chat, form):
+    chat.choose("port")
+
+    response = chat.client.post(
+        f"/api/conversations/{chat.id}/messages",
+        json={"form": form},
+        headers=chat.headers,
+    )
+
+    assert response.status_code in (200, 400, 409), response.get_json()
+    assert chat.text("415 867 5309")["state"] == "number_type"
+
+
+def test_a_number_typed_form_value_is_read_as_its_digits(chat):
+    chat.choose("port")
+
+    chat.form(numbers=4158675309)
+
+    assert chat.state == "number_type"
+    assert "We found 1 number." in chat.said()
+
+
+def test_yes_and_no_strings_count_as_booleans_in_a_form(chat):
+    chat.choose("port")
+    chat.text("415 867 5309")
+    chat.choose("landline")
+
+    chat.form(active="yes")
+
+    assert chat.state == "messaging_use"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/conversations"),
+        ("delete", "/api/conversations/{id}"),
+        ("get", "/api/conversations/{id}/messages"),
+        ("put", "/api/conversations/{id}/documents"),
+        ("post", "/api/conversations/{id}/loa.pdf"),
+    ],
+)
+def test_a_wrong_method_on_any_endpoint_is_405_in_json(chat, client, method, path):
+    response = getattr(client, method)(path.format(id=chat.id), headers=chat.headers)
+
+    assert response.status_code == 405
+    assert response.mimetype == "application/json"
+    assert error_of(response) == {
+        "code": "bad_request",
+        "message": "That action isn't available here.",
+    }
+    assert chat.choose("port")["state"] == "numbers"
+
+
+def test_a_document_of_a_kind_the_step_does_not_take_is_409(chat):
+    chat.choose("port")
+
+    error = chat.upload("bill", b"%PDF-1.4", "bill.pdf", status=409)["error"]
+
+    assert error == {
+        "code": "conflict",
+        "message": "This step doesn't take that document. Please answer the "
+        "question shown first.",
+    }
+    assert chat.text("415 867 5309")["state"] == "number_type"
+
+
+def test_the_loa_link_gives_a_download_that_needs_no_token(chat, client):
+    from tests.intake_data import run_to_review
+
+    run_to_review(chat)
+    url = client.post(
+        f"/api/conversations/{chat.id}/loa-link", headers=chat.headers
+    ).get_json()["url"]
+
+    assert client.get(url).status_code == 200
+    forged = url.rsplit("=", 1)[0] + "=not-a-signature"
+    response = client.get(forged)
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "unauthorized"

@@ -1,7 +1,11 @@
+import subprocess
+import sys
 from collections import deque
+from pathlib import Path
 
 import pytest
 
+import flows
 from flows.engine import edges
 from flows.intake import INTAKE
 from flows.intake import STATES
@@ -73,3 +77,35 @@ def test_a_saved_state_that_no_longer_exists_recovers_to_the_nearest_step():
     assert INTAKE.recover_state("checklist") == "review"
     assert INTAKE.recover_state("a_state_from_the_future") == "welcome"
     assert INTAKE.recover_state("numbers") == "numbers"
+
+
+def test_the_committed_diagram_draws_every_state_and_every_step_of_the_machine():
+    diagram = (DOCS / "intake.md").read_text()
+
+    assert diagram.startswith("# The intake flow\n")
+    assert "```mermaid\n---\ntitle: The intake flow\n---\nstateDiagram-v2\n" in diagram
+    for state in STATES:
+        assert f'state "{state}" as {state}\n' in diagram, state
+    for source, dest in edges(INTAKE, STEP_TRIGGERS):
+        assert f"  {source} --> {dest}: " in diagram, (source, dest)
+    assert "  [*] --> welcome\n" in diagram
+
+
+def test_the_flows_stay_pure_python_without_flask_storage_or_io():
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, flows.engine, flows.intake; "
+            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+
+    forbidden = {"flask", "sqlalchemy", "assistant", "forms", "werkzeug", "requests"}
+    assert forbidden.isdisjoint(loaded)
+    for path in Path(flows.__file__).parent.glob("*.py"):
+        source = path.read_text()
+        assert "open(" not in source and "pathlib" not in source, path.name

@@ -1,3 +1,7 @@
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from assistant.extensions import db
@@ -71,3 +75,30 @@ def test_a_request_that_is_not_rejected_offers_no_correction(app, client):
     chat.form(reference=reference, contact_email=LOA_DETAILS["contact_email"])
     assert chat.state == "welcome"
     assert "Submitted" in chat.said()
+
+
+def test_a_signature_older_than_30_days_is_asked_for_again(app, client):
+    reference = submit(Chat(client))
+    reject(app, reference, "service_address", "ZIP on file is 94107")
+    with app.app_context():
+        request = db.session.scalar(
+            select(PortRequest).where(PortRequest.reference == reference)
+        )
+        old = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=31)
+        request.signed_at = old
+        db.session.commit()
+
+    chat = Chat(client)
+    chat.choose("status")
+    chat.form(reference=reference, contact_email=LOA_DETAILS["contact_email"])
+    chat.choose("resubmit")
+    chat.choose("submit")
+    assert chat.state == "sign"
+    assert "By typing your full name and ticking the box" in chat.said()
+    chat.form(signature_name="Jane Doe", signature_consent=True)
+
+    with app.app_context():
+        request = db.session.scalar(
+            select(PortRequest).where(PortRequest.reference == reference)
+        )
+        assert request.signed_at > old + timedelta(days=30)

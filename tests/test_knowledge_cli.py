@@ -148,3 +148,15 @@ def test_a_broken_configured_file_gives_a_clear_error_not_a_traceback(
 
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {broken.resolve()}")
+
+
+def test_the_faq_commands_are_registered_on_the_application(app):
+    runner = app.test_cli_runner()
+
+    asked = runner.invoke(args=["faq", "ask", "what is a resporg"])
+    measured = runner.invoke(args=["faq", "eval", str(HELD_OUT_SET)])
+
+    assert asked.exit_code == 0
+    assert asked.output.startswith("topic: tollfree-resporg  score: 0.")
+    assert measured.exit_code == 0
+    assert measured.output.startswith("in scope: ")

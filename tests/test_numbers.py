@@ -9,6 +9,11 @@ from assistant.numbers import is_toll_free
 from assistant.numbers import parse_number_list_csv
 from assistant.numbers import parse_numbers
 
+# "+1 415 234 5678" typed on a full-width (CJK) keyboard.
+FULL_WIDTH = "".join(
+    "\u3000" if c == " " else chr(ord(c) + 0xFEE0) for c in "+1 415 234 5678"
+)
+
 
 def _e164s(result):
     return [n.e164 for n in result.numbers]
@@ -50,6 +55,21 @@ def _codes(result):
         ("1 415 234 5678 1 415 234 5679", ["+14152345678", "+14152345679"]),
         ("+44 20 7946 0958 +44 20 7946 0959", ["+442079460958", "+442079460959"]),
         ("415 234 5678 and 415 234 5679", ["+14152345678", "+14152345679"]),
+        ("1.415.234.5678", ["+14152345678"]),
+        ("+1.415.234.5678", ["+14152345678"]),
+        ("(415)-234-5678", ["+14152345678"]),
+        ("415/234-5678", ["+14152345678"]),
+        ("415 2345678", ["+14152345678"]),
+        ("[415] 234-5678", ["+14152345678"]),
+        ("tel:+14152345678", ["+14152345678"]),
+        # Pasted from a word processor or a web page: typographic dashes,
+        # non-breaking spaces and full-width digits.
+        ("415\u2013234\u20135678", ["+14152345678"]),
+        ("415\u2011234\u20115678", ["+14152345678"]),
+        ("(415)\u00a0234\u20145678", ["+14152345678"]),
+        (FULL_WIDTH, ["+14152345678"]),
+        ("\uff08415\uff09234-5678", ["+14152345678"]),
+        ("415 234 5678 \u2022 415 234 5679", ["+14152345678", "+14152345679"]),
     ],
 )
 def test_parse_numbers_reads_every_common_spelling_and_list_separator(text, expected):
