@@ -3,6 +3,7 @@
 import logging
 import time
 
+from flask import current_app
 from flask import jsonify
 from flask import render_template
 from flask import request
@@ -81,13 +82,11 @@ def register_error_handlers(app) -> None:
             )
             response.headers["Retry-After"] = str(retry)
             return response
-        if wants_json():
-            return error_response(
-                status,
-                CODES.get(status, "bad_request"),
-                MESSAGES.get(status, MESSAGES[400]),
-            )
         message = MESSAGES.get(status, MESSAGES[400])
+        if status == 413 and request.mimetype == "multipart/form-data":
+            message = _file_too_large()
+        if wants_json():
+            return error_response(status, CODES.get(status, "bad_request"), message)
         return render_template(
             "errors/error.html", status=status, message=message
         ), status
@@ -100,6 +99,19 @@ def register_error_handlers(app) -> None:
         return render_template(
             "errors/error.html", status=500, message=MESSAGES[500]
         ), 500
+
+
+def _file_too_large() -> str:
+    """The refusal of an upload the server stopped reading, naming the limit."""
+    limit = current_app.config["MAX_FILE_BYTES"]
+    if limit >= 2**20:
+        size = f"{round(limit / 2**20, 1):g} MB"
+    else:
+        size = f"{max(1, round(limit / 2**10))} KB"
+    return (
+        f"That file is larger than we can take ({size} at most). Please send a "
+        "smaller copy, such as a PDF of just the pages with your numbers."
+    )
 
 
 def _retry_after(error) -> int:

@@ -1,6 +1,8 @@
 import io
 
 import pytest
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from tests.conftest import Chat
 from tests.conftest import build_app
@@ -115,20 +117,42 @@ def test_oversized_text_is_413_in_json(chat):
     assert chat.choose("port")["state"] == "numbers"
 
 
-def test_an_upload_over_the_size_limit_is_413_in_json_not_an_html_page(tmp_path):
-    app = build_app(make_config(tmp_path, MAX_FILE_BYTES=50_000))
+@pytest.mark.parametrize(
+    ("overrides", "sent_bytes", "limit_words"),
+    [
+        ({}, 10 * 2**20 + 100_000, "10 MB"),
+        ({"MAX_FILE_BYTES": 50_000}, 200_000, "49 KB"),
+        ({"MAX_FILE_BYTES": 5 * 2**20}, 5 * 2**20 + 100_000, "5 MB"),
+    ],
+    ids=["default", "50-kb", "5-mb"],
+)
+def test_an_upload_over_the_size_limit_is_413_in_json_naming_the_limit(
+    tmp_path, overrides, sent_bytes, limit_words
+):
+    app = build_app(make_config(tmp_path, **overrides))
     client = app.test_client()
     chat = Chat(client)
     chat.choose("port")
+
+    # Encoded in memory: the test client spools a large form to a file it never
+    # closes once the app refuses the body unread.
+    upload = FileStorage(io.BytesIO(b"1" * sent_bytes), "n.csv")
+    boundary, body = encode_multipart({"kind": "number_list", "file": upload})
     response = client.post(
         f"/api/conversations/{chat.id}/documents",
-        data={"kind": "number_list", "file": (io.BytesIO(b"1" * 200_000), "n.csv")},
+        data=body,
         headers=chat.headers,
-        content_type="multipart/form-data",
+        content_type=f'multipart/form-data; boundary="{boundary}"',
     )
+
     assert response.status_code == 413
     assert response.mimetype == "application/json"
-    assert error_of(response)["code"] == "too_large"
+    error = error_of(response)
+    assert error["code"] == "too_large"
+    assert error["message"] == (
+        f"That file is larger than we can take ({limit_words} at most). Please "
+        "send a smaller copy, such as a PDF of just the pages with your numbers."
+    )
     assert chat.text("415 867 5309")["state"] == "number_type"
 
 
@@ -424,7 +448,11 @@ def test_a_json_body_over_the_request_limit_is_413_in_json(tmp_path):
 
     assert response.status_code == 413
     assert response.mimetype == "application/json"
-    assert error_of(response)["code"] == "too_large"
+    error = error_of(response)
+    assert error["code"] == "too_large"
+    assert error["message"] == (
+        "That's larger than we can take. Please send something smaller."
+    )
     assert chat.text("415 867 5309")["state"] == "number_type"
 
 

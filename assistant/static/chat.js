@@ -29,6 +29,8 @@
     account_number: "off",
     pin: "off",
   };
+  // Never echoed, never kept in a draft: a reloaded card asks for them again.
+  const SECRET = ["account_number", "pin"];
 
   const $ = (id) => document.getElementById(id);
   const body = document.body;
@@ -53,6 +55,7 @@
   let busy = false;
   let loaFetchedAt = 0;
   let lastReference = null;
+  let draft = null; // {form, values}: typed into a form card, not yet sent
   let cardTitle = "Your details";
   let counter = 0;
 
@@ -91,10 +94,10 @@
     return 1.05 / (light + 0.05) >= (light + 0.05) / 0.05 ? "#fff" : "#111";
   }
 
-  // ---- Storage: one {id, token} per widget, in this frame's storage (partitioned
-  // per site by modern browsers). Where the browser blocks third-party storage, the
-  // loader on the host page keeps it for us; with no storage at all, a reload simply
-  // starts a fresh chat.
+  // ---- Storage: one {id, token, reference, draft} per widget, in this frame's
+  // storage (partitioned per site by modern browsers). Where the browser blocks
+  // third-party storage, the loader on the host page keeps it for us; with no
+  // storage at all, a reload simply starts a fresh chat.
 
   const ownStorage = (() => {
     try {
@@ -126,6 +129,11 @@
       setTimeout(() => resolve(null), 1500);
     });
   }
+
+  // The conversation, its reference and the unsent form draft, kept together so the
+  // host page's fallback store needs nothing new.
+  const remember = () =>
+    save(conversation && { ...conversation, reference: lastReference || undefined, draft });
 
   function save(value) {
     if (!ownStorage) {
@@ -379,22 +387,45 @@
       form.append(el("p", "card-note", "Fields marked * are required."));
     }
     for (const field of current.fields) form.append(buildField(field));
+    // A draft waits for its own card, even across a question asked in between.
+    if (draft && draft.form === form.dataset.fields) restoreDraft(form);
+    const keep = () => {
+      draft = { form: form.dataset.fields, values: formValues(form, true) };
+      remember();
+    };
+    form.addEventListener("input", keep);
+    form.addEventListener("change", keep);
     const signing = current.fields.some((f) => f.name === "signature_name");
     const submit = el("button", "primary", signing ? "Sign and send" : "Continue");
     submit.type = "submit";
     form.append(submit);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      const values = {};
-      for (const field of current.fields) {
-        const input = form.elements[field.name];
-        if (!input) continue;
-        values[field.name] = field.type === "checkbox" ? input.checked : input.value.trim();
-      }
+      const values = formValues(form, false);
       send({ form: values }, summarise(values), { from: "form", form });
     });
     markErrors(form, errors, false);
     return form;
+  }
+
+  function formValues(form, forDraft) {
+    const values = {};
+    for (const field of current.fields) {
+      const input = form.elements[field.name];
+      if (!input || (forDraft && SECRET.includes(field.name))) continue;
+      const text = forDraft ? input.value : input.value.trim();
+      values[field.name] = field.type === "checkbox" ? input.checked : text;
+    }
+    return values;
+  }
+
+  function restoreDraft(form) {
+    for (const [name, value] of Object.entries(draft.values || {})) {
+      const input = form.elements[name];
+      if (!input || SECRET.includes(name)) continue;
+      if (input.type === "checkbox") input.checked = value === true;
+      else if (typeof value === "string") input.value = value;
+    }
   }
 
   function buildField(field) {
@@ -481,7 +512,7 @@
     const plain = ["text", "textarea", "email", "tel", "date"];
     const shown = current.fields
       .filter((f) => values[f.name] && plain.includes(f.type))
-      .filter((f) => f.name !== "account_number" && f.name !== "pin")
+      .filter((f) => !SECRET.includes(f.name))
       .map((f) => values[f.name]);
     return shown.length ? shown.slice(0, 3).join(", ") + (shown.length > 3 ? ", …" : "") : "Sent the form";
   }
@@ -605,6 +636,12 @@
     setBusy(false);
     const echoed = addMessage({ role: "user", kind: "text", text: echo });
     if (reply.document) addDocument(reply.document);
+    // A form the server took is sent: its draft goes. One sent back with errors stays.
+    const accepted = origin.from === "form" && !Object.keys(reply.errors || {}).length;
+    if (accepted && draft) {
+      draft = null;
+      remember();
+    }
     afterTurn(reply, echoed, origin);
     return true;
   }
@@ -621,7 +658,7 @@
     reveal(echoed);
     if (reply.reference && reply.reference !== lastReference) {
       lastReference = reply.reference;
-      save({ ...conversation, reference: lastReference });
+      remember();
       tellParent("submitted", { reference: reply.reference });
     }
     const errorField = controls.querySelector("[aria-invalid=true]");
@@ -637,6 +674,7 @@
       // The conversation is gone or its key was refused: begin a fresh one.
       save(null);
       conversation = null;
+      draft = null;
       addMessage({ role: "assistant", kind: "notice", text: "This chat couldn't be continued, so we've started a new one." });
       startNew();
       return false;
@@ -681,7 +719,8 @@
     try {
       const reply = await api("/api/conversations", { method: "POST", json: {} });
       conversation = { id: reply.id, token: reply.token };
-      save(conversation);
+      draft = null;
+      remember();
       setBusy(false);
       showMessages(reply.messages);
       render(reply);
@@ -694,7 +733,11 @@
   }
 
   async function resume(saved) {
-    conversation = saved;
+    conversation = { id: saved.id, token: saved.token };
+    lastReference = saved.reference || null;
+    const kept = saved.draft;
+    const whole = kept && typeof kept.form === "string" && typeof kept.values === "object";
+    draft = whole && kept.values ? kept : null;
     setBusy(true);
     let data;
     try {
@@ -711,7 +754,6 @@
     setBusy(false);
     showMessages(data.transcript);
     render({ ...data, errors: {} });
-    lastReference = saved.reference || null;
     scroller.scrollTop = scroller.scrollHeight;
     ready();
   }
