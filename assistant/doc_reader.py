@@ -84,6 +84,7 @@ def read_pdf(data: bytes, max_pages: int, max_pixels: int, deadline: float) -> d
     """Page count and text of a PDF; pages without a text layer go through OCR."""
     from pypdf import PasswordType
     from pypdf import PdfReader
+    from pypdf.errors import LimitReachedError
 
     # A download cut short loses the end-of-file marker that every complete
     # revision of a PDF ends with.
@@ -109,8 +110,14 @@ def read_pdf(data: bytes, max_pages: int, max_pixels: int, deadline: float) -> d
 
     texts = []
     for page in reader.pages:
+        if _largest_image_pixels(page) > max_pixels:
+            raise Refused("too_many_pixels")
         try:
             texts.append(normalise_text(page.extract_text()))
+        except LimitReachedError as error:
+            # A stream that inflates past pypdf's limit is a decompression bomb,
+            # and rendering the page for OCR would inflate it again.
+            raise Refused("too_dense") from error
         except MemoryError:
             raise
         except Exception:
@@ -130,6 +137,31 @@ def read_pdf(data: bytes, max_pages: int, max_pixels: int, deadline: float) -> d
             if image is not None:
                 texts[number - 1] = ocr_image(image, deadline)
     return {"pages": page_count, "text": "\n".join(t for t in texts if t)}
+
+
+def _largest_image_pixels(page, depth: int = 3) -> int:
+    """The pixel count of the largest image a page draws, as its dictionary declares.
+
+    A few bytes of compressed image can declare a canvas of gigapixels, which
+    pdftoppm would decode in full; looked for inside nested forms too.
+    """
+    try:
+        resources = page.get("/Resources")
+        resources = resources.get_object() if resources is not None else {}
+        xobjects = resources.get("/XObject")
+        xobjects = xobjects.get_object() if xobjects is not None else {}
+        largest = 0
+        for reference in xobjects.values():
+            xobject = reference.get_object()
+            subtype = xobject.get("/Subtype")
+            if subtype == "/Image":
+                pixels = int(xobject.get("/Width", 0)) * int(xobject.get("/Height", 0))
+                largest = max(largest, pixels)
+            elif subtype == "/Form" and depth > 0:
+                largest = max(largest, _largest_image_pixels(xobject, depth - 1))
+        return largest
+    except (AttributeError, TypeError, ValueError, KeyError):
+        return 0
 
 
 def _render_dpi(page, max_pixels: int) -> int:

@@ -147,6 +147,13 @@ _REJECTIONS = {
         "This file took too long to read. Please upload a simpler copy, such as "
         "the PDF from your provider's website, " + _PHOTO_HINT,
     ),
+    "too_dense": (
+        "too_large",
+        413,
+        "This PDF holds far more data than a bill needs, so we can't read it. "
+        "Please upload a simpler copy, such as the PDF from your provider's "
+        "website, " + _PHOTO_HINT,
+    ),
     "file_too_large": (
         "too_large",
         413,

@@ -82,11 +82,15 @@ def abandon_idle(now: datetime | None = None) -> int:
     now = now or utcnow()
     cutoff = now - timedelta(hours=current_app.config["ABANDON_AFTER_HOURS"])
     submitted = exists().where(PortRequest.conversation_id == Conversation.id)
+    # A customer who came back after being marked and then left again is
+    # abandoned anew, from this run.
+    not_marked_since = or_(
+        Conversation.abandoned_at.is_(None),
+        Conversation.abandoned_at < Conversation.updated_at,
+    )
     idle = db.session.scalars(
         select(Conversation).where(
-            Conversation.updated_at < cutoff,
-            Conversation.abandoned_at.is_(None),
-            ~submitted,
+            Conversation.updated_at < cutoff, not_marked_since, ~submitted
         )
     ).all()
     # One by one through the ORM, so a message racing in sees a stale version.

@@ -92,6 +92,11 @@ def _assemble_pdf_streams(streams: list[bytes], font: bytes = b"Helvetica") -> b
             % (first_page + 2 * i + 1)
         )
         objects.append(stream)
+    return _assemble_objects(objects)
+
+
+def _assemble_objects(objects: list[bytes]) -> bytes:
+    """Number the objects from 1, the first being the catalog, and add the xref."""
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -184,6 +189,17 @@ def scanned_pdf_bill(
     return out.getvalue()
 
 
+def photo_jpeg_bill(bill: Bill = Bill()) -> bytes:
+    """A phone photo of a paper bill: slightly turned, grey paper, JPEG."""
+    image = bill_image(bill).convert("RGB").rotate(1.5, expand=True, fillcolor="white")
+    paper = Image.new("RGB", image.size, (236, 232, 224))
+    ink = image.convert("L").point(lambda v: 255 if v < 200 else 0)
+    photo = Image.composite(image, paper, ink)
+    out = io.BytesIO()
+    photo.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
 def _png(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, "PNG")
@@ -273,6 +289,31 @@ def bomb_png(width: int = 100_000, height: int = 100_000) -> bytes:
         + chunk(b"IDAT", pixels)
         + chunk(b"IEND", b"")
     )
+
+
+def flate_bomb_pdf(inflated_bytes: int = 100 * 2**20) -> bytes:
+    """A page whose content stream is a few kilobytes that inflate to 100 MB."""
+    squeezer = zlib.compressobj(9)
+    block = b" " * 2**20
+    parts = [squeezer.compress(block) for _ in range(inflated_bytes // len(block))]
+    parts.append(squeezer.flush())
+    return _assemble_pdf_streams([_stream(b"".join(parts), b"FlateDecode")])
+
+
+def image_bomb_pdf(side: int = 50_000) -> bytes:
+    """A page drawing a grey image that declares side by side pixels in a few bytes."""
+    pixels = zlib.compress(b"\xff" * 4096, 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /XObject << /Im1 5 0 R >> >> /Contents 4 0 R >>",
+        _stream(b"q 612 0 0 792 0 0 cm /Im1 Do Q"),
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d "
+        b"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode "
+        b"/Length %d >>\nstream\n%s\nendstream" % (side, side, len(pixels), pixels),
+    ]
+    return _assemble_objects(objects)
 
 
 ELF_BYTES = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56 + b"\x90" * 200

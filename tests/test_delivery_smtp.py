@@ -1,3 +1,4 @@
+import hashlib
 import json
 import ssl
 import subprocess
@@ -16,11 +17,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from assistant import delivery
+from assistant import loa
 from assistant.extensions import db
 from assistant.models import OutboxMessage
 from assistant.models import utcnow
+from tests.conftest import Chat
 from tests.conftest import build_app
 from tests.conftest import make_config
+from tests.intake_data import bill_pdf
+from tests.intake_data import run_to_review
 from tests.staff_fixtures import ACCOUNT_NUMBER
 from tests.staff_fixtures import BILL_BYTES
 from tests.staff_fixtures import CUSTOMER_EMAIL
@@ -417,3 +422,63 @@ def test_a_corrected_version_is_queued_once_under_its_own_subjects(tmp_path):
         "Porting Request – Acme Plumbing (corrected)",
         f"We've received your corrected porting request {reference}",
     ]
+
+
+def test_a_chat_submission_reaches_the_inbox_with_the_real_letter_and_bill(
+    tmp_path, smtp_server
+):
+    recorder = Recorder(refuse_first=2)
+    app = mail_app(tmp_path, smtp_server(recorder))
+    chat = Chat(app.test_client())
+    run_to_review(chat)
+    chat.choose("submit")
+    signed_reply = chat.form(signature_name="Jane Doe", signature_consent=True)
+    reference = signed_reply["reference"]
+    assert recorder.delivered == [], "the first attempt right after signing failed"
+    with app.app_context():
+        delivery.send_pending(now=later(1))
+        assert delivery.send_pending(now=later(2)) == 2
+        assert delivery.send_pending(now=later(5)) == 0
+
+    [(envelope, message)] = recorder.messages("Porting Request")
+    assert message["Subject"] == "Porting Request – Acme Plumbing"
+    assert envelope.rcpt_tos == [INBOX]
+    assert recorder.attempts.count(message["Message-ID"]) == 3
+    attachments = {
+        part.get_filename(): part.get_content() for part in message.iter_attachments()
+    }
+    assert list(attachments) == [
+        f"LOA-{reference}.pdf",
+        "march-bill.pdf",
+        f"summary-{reference}.json",
+        f"summary-{reference}.html",
+    ]
+    signed = attachments[f"LOA-{reference}.pdf"]
+    letter = " ".join(pdf_text(tmp_path, signed).split())
+    for shown in [
+        "ACME PLUMBING, LLC",
+        "(415) 867-5309",
+        ACCOUNT_NUMBER,
+        "Signed by Jane Doe",
+        f"SHA-256 of the signed pages {loa.signed_pages_digest(signed)}",
+    ]:
+        assert shown in letter
+    assert attachments["march-bill.pdf"] == bill_pdf()
+    summary = json.loads(attachments[f"summary-{reference}.json"])
+    [bill] = summary["documents"]
+    assert [(f["code"], f["ok"]) for f in bill["findings"]] == [
+        ("numbers", True),
+        ("name", True),
+        ("address", True),
+    ]
+    assert bill["sha256"] == hashlib.sha256(bill_pdf()).hexdigest()
+    html = attachments[f"summary-{reference}.html"]
+    assert "<li>OK numbers: 1 of 1 numbers found</li>" in html
+    assert "[ok] name: name_on_bill found" in body_text(message)
+
+    [(envelope, confirmation)] = recorder.messages("We've received")
+    assert envelope.rcpt_tos == [CUSTOMER_EMAIL]
+    [copy] = list(confirmation.iter_attachments())
+    copy_text = " ".join(pdf_text(tmp_path, copy.get_content()).split())
+    assert "Signed by Jane Doe" in copy_text
+    assert ACCOUNT_NUMBER not in copy_text

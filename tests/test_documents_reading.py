@@ -35,8 +35,16 @@ def read_and_check(kind: str, data: bytes, filename: str, intake: dict) -> dict:
             "voice.png",
             GOOGLE_VOICE_INTAKE,
         ),
+        ("bill", lambda: docgen.photo_jpeg_bill(), "IMG_2040.jpg", docgen.INTAKE),
     ],
-    ids=["text-pdf", "glyph-pdf-split-labels", "scanned-pdf", "portal", "voice"],
+    ids=[
+        "text-pdf",
+        "glyph-pdf-split-labels",
+        "scanned-pdf",
+        "portal",
+        "voice",
+        "jpeg-photo",
+    ],
 )
 def test_a_matching_document_passes_every_check_quietly(kind, make, filename, intake):
     found = read_and_check(kind, make(), filename, intake)
@@ -88,8 +96,32 @@ def test_a_matching_document_passes_every_check_quietly(kind, make, filename, in
             {"email"},
             ["e-mail address you sign in with"],
         ),
+        (
+            "google_voice_screenshot",
+            lambda: docgen.google_voice_screenshot_png("(415) 555-0177"),
+            "voice.png",
+            GOOGLE_VOICE_INTAKE,
+            {"numbers"},
+            ["ending in 0123 on this screenshot"],
+        ),
+        (
+            "bill",
+            lambda: docgen.photo_jpeg_bill(docgen.MISMATCHED_BILL),
+            "IMG_2041.jpg",
+            docgen.INTAKE,
+            {"numbers", "name"},
+            ["ending in 0187", "“Acme Plumbing LLC”"],
+        ),
     ],
-    ids=["text-pdf", "glyph-pdf", "scanned-pdf", "portal", "voice"],
+    ids=[
+        "text-pdf",
+        "glyph-pdf",
+        "scanned-pdf",
+        "portal",
+        "voice-no-email",
+        "voice-other-number",
+        "jpeg-photo",
+    ],
 )
 def test_a_mismatching_document_names_each_mismatch(
     kind, make, filename, intake, failing, words

@@ -113,6 +113,22 @@ def test_sniff_names_the_type_from_the_content(data, expected):
             "too_many_pixels",
             "too big",
         ),
+        (
+            docgen.image_bomb_pdf(),
+            "bill.pdf",
+            413,
+            "too_large",
+            "too_many_pixels",
+            "too big",
+        ),
+        (
+            docgen.flate_bomb_pdf(),
+            "bill.pdf",
+            413,
+            "too_large",
+            "too_dense",
+            "far more data than a bill needs",
+        ),
     ],
 )
 def test_bad_files_are_refused_with_status_code_and_a_sentence_saying_what_to_do(

@@ -17,6 +17,8 @@ from assistant.models import PortRequest
 from assistant.models import StaffUser
 from assistant.models import hash_token
 from assistant.models import utcnow
+from tests.conftest import build_app
+from tests.conftest import make_config
 from tests.staff_fixtures import add_request
 
 PASSWORD = "a long enough password"
@@ -224,3 +226,50 @@ def test_purge_clears_abandoned_conversations_only_past_the_retention_age(app):
             assert (conversation.secret_blob is None) == cleared
             assert documents == (0 if cleared else 1)
         assert purge_expired() == {"requests": 0, "conversations": 0, "documents": 0}
+
+
+@pytest.mark.parametrize(
+    ("idle_hours", "abandoned"), [(1.5, False), (2.5, True), (73, True)]
+)
+def test_the_idle_time_before_a_conversation_is_abandoned_is_configurable(
+    tmp_path, idle_hours, abandoned
+):
+    app = build_app(make_config(tmp_path, ABANDON_AFTER_HOURS=2))
+    with app.app_context():
+        conversation_id = add_conversation(idle_hours=idle_hours)
+
+        assert abandon_idle() == int(abandoned)
+        marked = db.session.get(Conversation, conversation_id).abandoned_at
+        assert (marked is not None) == abandoned
+
+
+@pytest.mark.parametrize(("days", "purged"), [(29, False), (31, True)])
+def test_the_retention_age_is_configurable(tmp_path, days, purged):
+    app = build_app(make_config(tmp_path, RETENTION_DAYS=30))
+    with app.app_context():
+        request = old_request("completed", days)
+        old = add_conversation(idle_hours=24 * days + 1, abandoned_hours=24 * days)
+
+        counts = purge_expired()
+
+        assert counts == {
+            "requests": int(purged),
+            "conversations": int(purged),
+            "documents": 2 * int(purged),
+        }
+        assert bool(db.session.get(PortRequest, request.id).secrets) is not purged
+        assert (db.session.get(Conversation, old).secret_blob is None) is purged
+
+
+def test_a_customer_who_came_back_and_left_again_is_abandoned_anew(app):
+    with app.app_context():
+        returned = add_conversation(idle_hours=100, abandoned_hours=400)
+        still_away = add_conversation(idle_hours=500, abandoned_hours=400)
+
+        assert abandon_idle() == 1
+        marked = {
+            c.id: c.abandoned_at for c in db.session.scalars(db.select(Conversation))
+        }
+        assert utcnow() - marked[returned] < timedelta(minutes=1)
+        assert utcnow() - marked[still_away] > timedelta(hours=399)
+        assert abandon_idle() == 0

@@ -16,6 +16,9 @@ from assistant.loa_fonts import TrueTypeFont
 from assistant.loa_fonts import clean_text
 from assistant.loa_fonts import load_font
 from assistant.loa_fonts import pdf_object
+from tests.intake_data import LOA_DETAILS
+from tests.intake_data import NUMBER_TEXT
+from tests.intake_data import PROVIDER
 from tests.test_loa_support import SOURCE_FONT
 
 NAMES = "Zoë Wójcik-Trần Şule Ăngheluță Łódź Nguyễn Ğüzel Ærø Ελένη Жанна 札幌"
@@ -137,3 +140,30 @@ def test_only_truetype_outline_fonts_are_accepted(data, message):
 
 def test_a_font_that_is_not_installed_loads_as_none(tmp_path):
     assert load_font(str(tmp_path / "absent.ttf")) is None
+
+
+def test_a_name_the_letter_cannot_print_is_sent_back_before_signing(chat):
+    chat.choose("port")
+    chat.text(NUMBER_TEXT)
+    chat.choose("mobile")
+    chat.choose("yes")
+    chat.choose("none")
+    chat.form(**PROVIDER)
+    chat.choose("no")
+    assert chat.state == "loa_details"
+
+    reply = chat.form(
+        **{**LOA_DETAILS, "business_name": "김밥 House", "name_on_bill": "札幌 Noodle"}
+    )
+
+    assert chat.state == "loa_details"
+    assert reply["errors"] == {
+        "business_name": [
+            "The letter can't print 김 밥. Please write it the way it appears on "
+            "your bill using other characters."
+        ]
+    }
+    fields = {field["name"]: field for field in reply["input"]["fields"]}
+    assert fields["business_name"]["value"] == "김밥 House"
+    chat.form(**{**LOA_DETAILS, "business_name": "Gimbap House"})
+    assert chat.state == "documents"

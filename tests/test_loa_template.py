@@ -1,9 +1,15 @@
+import hashlib
 import io
+import os
 import re
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 from pypdf import PdfReader
 from pypdf import PdfWriter
 from pypdf.generic import NameObject
@@ -26,6 +32,7 @@ from tests.test_loa_support import render
 from tests.test_loa_support import words
 
 DEFAULT_MAP = loa.DEFAULT_FIELD_MAP.read_text()
+ROOT = Path(__file__).resolve().parents[1]
 
 OPERATOR_MAP_TOML = """
 number_field = "Phone{n}"
@@ -363,3 +370,105 @@ def test_operator_template_signs_into_flat_pages_with_its_checkboxes_drawn(
     assert darkest(72, 330) < 50
     assert darkest(112, 330) == 255
     qpdf_check(pdf, tmp_path)
+
+
+def test_the_template_rebuilds_byte_for_byte_in_fresh_processes():
+    script = (
+        "import hashlib, sys\n"
+        "from assistant.loa_template import build\n"
+        "sys.stdout.write(hashlib.sha256(build.build_template()).hexdigest())\n"
+    )
+    digests = set()
+    for seed in ("1", "2"):
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        digests.add(result.stdout)
+
+    assert digests == {hashlib.sha256(loa.DEFAULT_TEMPLATE.read_bytes()).hexdigest()}
+
+
+def checkbox_without_appearance() -> bytes:
+    writer = PdfWriter(clone_from=loa.DEFAULT_TEMPLATE)
+    for annotation in writer.pages[0]["/Annots"]:
+        widget = annotation.get_object()
+        if widget.get("/T") == "partial_port":
+            del widget["/AP"]
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def test_a_checkbox_without_an_on_state_appearance_stops_start_up(tmp_path):
+    template = tmp_path / "loa.pdf"
+    template.write_bytes(checkbox_without_appearance())
+
+    with pytest.raises(loa.TemplateError) as raised:
+        loa.check_template(template, None)
+    assert "'partial_port' has no on-state appearance." in str(raised.value)
+
+
+def start_app(tmp_path, **environment) -> subprocess.CompletedProcess:
+    """Start the app the way gunicorn does, by importing wsgi, in a new process."""
+    env = {
+        **os.environ,
+        "ASSISTANT_INSTANCE_PATH": str(tmp_path / "instance"),
+        "ASSISTANT_SECRET_KEY": "start-up-test",
+        "ASSISTANT_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "ASSISTANT_DATABASE_URL": f"sqlite:///{tmp_path / 'start.db'}",
+        **environment,
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "import wsgi; print('started', wsgi.app.name)"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env=env,
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"ASSISTANT_LOA_TEMPLATE": "{tmp}/absent.pdf"}, "does not exist."),
+        ({"ASSISTANT_LOA_TEMPLATE": "{tmp}/corrupt.pdf"}, "is not a readable PDF"),
+        (
+            {"ASSISTANT_LOA_FIELD_MAP": "{tmp}/wrong.toml"},
+            "pin is mapped to 'PIN box', which the template lacks.",
+        ),
+        ({"ASSISTANT_LOA_FIELD_MAP": "{tmp}/absent.toml"}, "does not exist."),
+    ],
+)
+def test_an_operator_template_that_does_not_work_stops_the_app_from_starting(
+    tmp_path, setting, message
+):
+    (tmp_path / "corrupt.pdf").write_bytes(b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog")
+    (tmp_path / "wrong.toml").write_text(
+        DEFAULT_MAP.replace('pin = "pin"', 'pin = "PIN box"')
+    )
+    environment = {k: v.format(tmp=tmp_path) for k, v in setting.items()}
+
+    result = start_app(tmp_path, **environment)
+
+    assert result.returncode != 0
+    assert "started" not in result.stdout
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("assistant.loa.TemplateError: The LOA ")
+    assert message in last_line
+
+
+def test_an_operator_template_that_fits_lets_the_app_start(operator_files, tmp_path):
+    result = start_app(
+        tmp_path,
+        ASSISTANT_LOA_TEMPLATE=str(operator_files / "loa.pdf"),
+        ASSISTANT_LOA_FIELD_MAP=str(operator_files / "fields.yaml"),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "started assistant"

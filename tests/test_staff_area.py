@@ -4,9 +4,12 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from markupsafe import escape
 
 from assistant.extensions import db
 from assistant.lifecycle import REASON_BY_CODE
+from assistant.lifecycle import REJECTION_REASONS
+from assistant.lifecycle import STATUS_LABELS
 from assistant.models import AuditEvent
 from assistant.models import Document
 from assistant.models import PortRequest
@@ -21,6 +24,7 @@ from tests.staff_fixtures import add_request
 from tests.staff_fixtures import add_staff_user
 from tests.staff_fixtures import body_text
 from tests.staff_fixtures import change_status
+from tests.staff_fixtures import look_up
 from tests.staff_fixtures import outbox
 from tests.staff_fixtures import parsed
 from tests.staff_fixtures import sign_in
@@ -425,3 +429,105 @@ def test_a_document_downloads_only_through_its_own_request(app, staff, reference
 
 def test_an_unknown_reference_is_not_found(staff):
     assert staff.get("/staff/requests/PR-NOTHERE").status_code == 404
+
+
+# The carriers' rejection codes the issue lists, in its order.
+CARRIER_REASONS = [
+    "name_mismatch",
+    "authorized_person",
+    "service_address",
+    "account_number",
+    "pin",
+    "btn",
+    "btn_partial",
+    "number_not_on_account",
+    "number_inactive",
+    "pending_order",
+    "port_lock",
+    "special_features",
+    "not_portable",
+    "loa_invalid",
+    "date_refused",
+    "other",
+]
+
+
+def test_the_rejection_reasons_mirror_the_carriers_codes_in_the_staff_form(
+    staff, reference
+):
+    page = text_of(staff.get(f"/staff/requests/{reference}"))
+
+    assert [reason.code for reason in REJECTION_REASONS] == CARRIER_REASONS
+    for reason in REJECTION_REASONS:
+        assert f'<option value="{reason.code}">' in page, reason.code
+
+
+@pytest.mark.parametrize("code", CARRIER_REASONS)
+def test_each_rejection_reason_tells_the_customer_what_to_fix(
+    app, staff, reference, code
+):
+    note = "Account ends in 0042 on the carrier's side." if code == "other" else ""
+
+    response = change_status(
+        staff, reference, "submitted", "rejected", reason=code, note=note
+    )
+
+    assert response.status_code == 302
+    guidance = REASON_BY_CODE[code].guidance
+    page = look_up(staff, reference).get_data(as_text=True)
+    assert str(escape(guidance)) in page
+    with app.app_context():
+        [email] = outbox("Update on your porting request")
+        text = body_text(parsed(email.raw))
+    assert f"What to fix: {guidance}" in text
+    if note:
+        assert f"Note from our team: {note}" in text
+
+
+def test_a_request_moves_through_every_status_recorded_and_emailed_each_time(
+    app, staff, reference
+):
+    steps = [
+        ("submitted", "in_review", {}),
+        ("in_review", "sent_to_carrier", {}),
+        ("sent_to_carrier", "foc_confirmed", {"foc_date": "2027-01-15"}),
+        ("foc_confirmed", "completed", {}),
+    ]
+    for current, new, values in steps:
+        response = change_status(staff, reference, current, new, **values)
+        assert response.status_code == 302, (current, new)
+        page = look_up(staff, reference).get_data(as_text=True)
+        assert f"Status: <strong>{escape(STATUS_LABELS[new])}</strong>" in page
+
+    with app.app_context():
+        request = find_request(reference)
+        assert [(e.status, e.actor) for e in request.events] == [
+            ("submitted", "customer"),
+            *[(new, STAFF_EMAIL) for _, new, _ in steps],
+        ]
+        assert all(e.created_at is not None for e in request.events)
+        emails = outbox("Update on your porting request")
+        bodies = [body_text(parsed(email.raw)) for email in emails]
+    assert len(bodies) == 4
+    for body, (_, new, _) in zip(bodies, steps, strict=True):
+        assert f"{reference}: {STATUS_LABELS[new]}." in body
+    assert "Port date: 2027-01-15." in bodies[2]
+    detail = text_of(staff.get(f"/staff/requests/{reference}"))
+    assert '<option value="in_review">' not in detail
+    assert change_status(staff, reference, "completed", "cancelled").status_code == 400
+
+
+@pytest.mark.parametrize("start", ["submitted", "in_review", "sent_to_carrier"])
+def test_an_open_request_can_be_cancelled_and_then_stays_closed(app, client, start):
+    with app.app_context():
+        add_staff_user()
+        reference = add_request(status=start).reference
+    sign_in(client)
+
+    assert change_status(client, reference, start, "cancelled").status_code == 302
+
+    assert change_status(client, reference, "cancelled", "in_review").status_code == 400
+    with app.app_context():
+        assert find_request(reference).status == "cancelled"
+        [email] = outbox("Update on your porting request")
+        assert f"{reference}: Cancelled." in body_text(parsed(email.raw))

@@ -175,3 +175,36 @@ def test_the_status_form_needs_its_csrf_token(tmp_path):
     )
     assert response.status_code == 200
     assert "Status: <strong>Submitted</strong>" in response.text
+
+
+@pytest.mark.parametrize(
+    ("asked", "email", "found"),
+    [
+        ("mine", CUSTOMER_EMAIL, True),
+        ("theirs", CUSTOMER_EMAIL, False),
+        ("mine", "office@bayside.example", False),
+    ],
+)
+def test_the_chat_status_look_up_shows_only_the_request_of_that_reference_and_email(
+    app, chat, reference, asked, email, found
+):
+    with app.app_context():
+        theirs = add_request(
+            business_name="Bayside Dental",
+            contact_email="office@bayside.example",
+            numbers=("+14155550142",),
+            status="rejected",
+        ).reference
+    wanted = reference if asked == "mine" else theirs
+
+    chat.choose("status")
+    chat.form(reference=wanted, contact_email=email)
+
+    said = chat.said()
+    if found:
+        assert f"{reference}: Submitted." in said
+    else:
+        assert said.startswith("I couldn't find a request with that reference")
+        assert theirs not in said and reference not in said
+        assert chat.state != "correction"
+    assert "Bayside" not in said and "0142" not in said

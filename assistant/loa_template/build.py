@@ -196,10 +196,12 @@ class _TemplatePage:
 
 def _draw(page: _TemplatePage) -> None:
     canvas = page.canvas
+    # Read-only fields without a box sit FIELD_PADDING outside the margin, so
+    # their text lines up with the headings drawn on the page.
     page.text_field(
         "brand",
         "",
-        LEFT,
+        LEFT - layout.FIELD_PADDING,
         36,
         330,
         height=26,
@@ -210,7 +212,7 @@ def _draw(page: _TemplatePage) -> None:
     page.text_field(
         "page_label",
         "",
-        RIGHT - 150,
+        RIGHT + layout.FIELD_PADDING - 150,
         42,
         150,
         height=14,
@@ -270,7 +272,7 @@ def _draw(page: _TemplatePage) -> None:
     page.text_field(
         "numbers_note",
         "",
-        LEFT,
+        LEFT - layout.FIELD_PADDING,
         top,
         246,
         height=13,
