@@ -203,21 +203,44 @@ def _apply(turn, event: Event, offered_topics: list[dict]) -> None:
         )
 
 
+# Typed text this long or longer may stand for the one choice label holding it.
+MIN_PARTIAL_CHARS = 4
+
+
 def _as_choice(event: Event, current: dict) -> Event:
-    """Typed text equal to a choice's id or label counts as that choice."""
+    """Typed text naming a choice counts as it: its id, label, part of it, yes/no.
+
+    Part of a label, or a yes or no where one label starts with that word,
+    counts only when exactly one choice fits, so nothing is guessed.
+    """
     if event.kind != "text":
         return event
     said = str(event.value).strip().lower()
-    for option in current.get("choices", []):
+    options = current.get("choices", [])
+    for option in options:
         if said in (option["id"].lower(), option["label"].lower()):
             return Event("choice", option["id"])
-    if current.get("kind") == "choice" and {"yes", "no"} <= {
-        c["id"] for c in current["choices"]
-    }:
-        answer = steps.yes_or_no(said)
-        if answer:
+    if current.get("kind") != "choice":
+        return event
+    answer = steps.yes_or_no(said)
+    if answer:
+        if answer in {c["id"] for c in options}:
             return Event("choice", answer)
+        starting = [c for c in options if _words(c["label"])[:1] == [answer]]
+        if len(starting) == 1:
+            return Event("choice", starting[0]["id"])
+    typed = " ".join(_words(said))
+    if len(typed) >= MIN_PARTIAL_CHARS:
+        holding = [
+            c for c in options if f" {typed} " in f" {' '.join(_words(c['label']))} "
+        ]
+        if len(holding) == 1:
+            return Event("choice", holding[0]["id"])
     return event
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[\w'-]+", text.lower())
 
 
 def _user_echo(event: Event, offered: dict) -> str:

@@ -121,6 +121,15 @@ def split_requests(numbers: list[PortNumber]) -> list[list[PortNumber]]:
 def carrier_hint(carrier: str, number_type: str) -> list[str]:
     """Help lines on finding the account details this provider will ask for."""
     provider = carrier.strip() or "your current provider"
+    if number_type == "google_voice":
+        # Google Voice sends no bill, so the generic bill hints would mislead.
+        return [
+            "Google Voice doesn't send a bill. First unlock the number for "
+            "transfer in your Google Voice settings, signed in to the Google "
+            "account that holds it.",
+            "Then enter here the account number and PIN that your Google account "
+            "gives you for the transfer.",
+        ]
     hints = [
         f"Your account number is on your bill from {provider}, usually near the "
         "top, and in your online account under billing or account details."

@@ -231,6 +231,10 @@ def _parse_entries(entries: Iterable[str], region: str) -> ParseResult:
         for item in _read_entry(entry, region):
             if isinstance(item, NumberIssue):
                 result.issues.append(item)
+            elif item.fictional:
+                # Reserved for films and examples, so no carrier can move it:
+                # it is left out like a mistyped entry, for the customer to fix.
+                result.issues.append(_issue(item.raw, "fictional", number=item))
             elif item.e164 in seen:
                 if item.e164 not in result.duplicates:
                     result.duplicates.append(item.e164)
@@ -426,8 +430,6 @@ def _warnings(number: PortNumber) -> list[NumberIssue]:
         warnings.append(_issue(number.raw, "vanity", number=number))
     if number.extension:
         warnings.append(_issue(number.raw, "extension", number=number))
-    if number.fictional:
-        warnings.append(_issue(number.raw, "fictional", number=number))
     if not number.known:
         warnings.append(_issue(number.raw, "unknown_range", number=number))
     return warnings
@@ -459,8 +461,9 @@ _MESSAGES = {
     "too_long": "“{raw}” has too many digits for one phone number; please check it.",
     "not_a_number": "We couldn't find a phone number in “{raw}”.",
     "fictional": (
-        "“{raw}” is a number reserved for films and examples, so it can't be in "
-        "service; please check it."
+        "“{raw}” is a number reserved for films and examples, so it can't be "
+        "moved and we've left it out. Please check it for a typo, or carry on "
+        "without it."
     ),
     "unknown_range": (
         "We don't recognise “{raw}” as a number in use yet; please confirm it's right."

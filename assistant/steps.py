@@ -50,6 +50,11 @@ NO = {
     "it isn't",
     "not yet",
 }
+GREETING = re.compile(
+    r"(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening))"
+    r"(?: there)?[\s!.,]*",
+    re.IGNORECASE,
+)
 PORT_WORDS = re.compile(
     r"\b(port|porting|transfer|move|bring|switch)\b.*\b(number|numbers|line|lines)\b"
     r"|\b(port|transfer) (my|our)\b",
@@ -151,7 +156,13 @@ def answer_topic(turn: Turn, topic: str) -> None:
     entry = base.entry(topic)
     turn.say(_answer_text(entry.answer, entry.details), "faq", topic)
     _offer_related(turn, base, entry.related)
-    turn.model.ask()
+    _ask_after_answer(turn)
+
+
+def _ask_after_answer(turn: Turn) -> None:
+    """Ask the step again after an answer; the question step's invite is said once."""
+    if turn.model.state != "faq":
+        turn.model.ask()
 
 
 def _answer_text(answer: str, details: str) -> str:
@@ -163,12 +174,15 @@ def digress(turn: Turn, text: str) -> None:
     base = kb()
     state = turn.model.state
     opening = state in ("welcome", "faq")
+    if GREETING.fullmatch(text.strip()):
+        greet(turn, opening)
+        return
     if opening and PORT_WORDS.search(text) and not base.looks_like_question(text):
         turn.slots["intent"] = "port"
         turn.proceed()
         return
     if not (opening or base.looks_like_question(text)):
-        turn.say("Sorry, I didn't quite get that.", "notice")
+        turn.say("Sorry, I didn't quite get that. " + answer_hint(turn), "notice")
         turn.model.ask()
         return
 
@@ -177,7 +191,9 @@ def digress(turn: Turn, text: str) -> None:
     if answer.topic:
         turn.say(answer.text, "faq", answer.topic)
         _offer_related(turn, base, [rid for rid, _ in answer.related])
-    elif opening:
+        _ask_after_answer(turn)
+        return
+    if opening:
         turn.say(answer.text)
         turn.slots["suggested"] = [
             {"id": f"faq:{rid}", "label": title}
@@ -190,7 +206,45 @@ def digress(turn: Turn, text: str) -> None:
         titles = [title for _, title in answer.suggestions[:3]]
         if titles:
             turn.say("You could ask about: " + "; ".join(titles) + ".", "notice")
+    _ask_after_answer(turn)
+
+
+def greet(turn: Turn, opening: bool) -> None:
+    """A hello back, with what we can do from here."""
+    if opening:
+        turn.say(
+            "Hello! I can help you bring your phone numbers over, answer questions "
+            "about porting, or check on a request you already sent. Pick one of "
+            "the options, or just ask."
+        )
+        return
+    turn.say("Hello! Here's where we are with your request.")
     turn.model.ask()
+
+
+def answer_hint(turn: Turn) -> str:
+    """A sentence naming the answers the current step takes."""
+    current = input_for(turn.model.state, turn.slots)
+    labels = [c["label"] for c in current.get("choices", [])]
+    if current.get("kind") == "choice" and labels:
+        listed = ", ".join(f"“{label}”" for label in labels[:-1])
+        listed = f"{listed} or “{labels[-1]}”" if listed else f"“{labels[-1]}”"
+        return f"Please choose {listed}, or type yes or no where that fits."
+    field_name = current.get("field")
+    if field_name == "contact_email":
+        return (
+            "Please type the e-mail address our team should write to, like "
+            "name@company.com, or choose Back to carry on without it."
+        )
+    if field_name in ("numbers", "new_btn"):
+        return (
+            "Please type the phone numbers with their area code, like (415) 234-5678."
+        )
+    if current.get("kind") == "form":
+        return "Please fill in the form shown, or ask me a question about porting."
+    if current.get("kind") == "upload":
+        return "Please upload the document described above, or ask me a question."
+    return "You can also ask me a question about porting."
 
 
 def _offer_related(turn: Turn, base, related: list[str]) -> None:
@@ -258,6 +312,7 @@ def numbers_step(turn: Turn, event) -> bool:
         turn.model.ask()
         return True
 
+    turn.slots.pop("numbers_draft", None)
     _store_numbers(turn, result)
     return turn.proceed()
 
@@ -385,9 +440,25 @@ def ineligible_some(turn: Turn, event) -> bool:
     if event.kind != "choice":
         return False
     if event.value == "no":
-        run_command(turn, "start_over")
+        _back_to_numbers(turn)
         return True
     return turn.proceed()
+
+
+def _back_to_numbers(turn: Turn) -> None:
+    """The numbers step again, with every number entered listed to change."""
+    entered = [numbering.format_number(n["e164"]) for n in turn.slots.get("parsed", [])]
+    turn.slots["numbers_draft"] = "\n".join(entered)
+    turn.slots.setdefault("history", []).append(turn.model.state)
+    turn.slots.pop("eligibility", None)
+    turn.say(
+        "No problem, nothing is lost. The numbers you entered were: "
+        + ", ".join(entered)
+        + ". Send the list again with the changes you'd like.",
+        "notice",
+    )
+    _set_state(turn.model, "numbers")
+    turn.model.ask()
 
 
 def ineligible(turn: Turn, event) -> bool:
@@ -436,9 +507,9 @@ def messaging_use(turn: Turn, event) -> bool:
 
 
 VETTING = {
-    "political": "about 5 to 10 business days",
-    "financial": "about 5 to 10 business days",
-    "other": "usually 1 to 3 days",
+    "political": "takes about 5 to 10 business days",
+    "financial": "takes about 5 to 10 business days",
+    "other": "usually takes 1 to 3 days",
 }
 
 
@@ -455,7 +526,7 @@ def campaign(turn: Turn, event) -> bool:
     turn.fields.update({k: (v or "").strip() for k, v in values.items()})
     vertical = turn.fields.get("vertical") or "other"
     turn.say(
-        f"Thanks. Re-linking the number to your campaign takes {VETTING[vertical]} "
+        f"Thanks. Re-linking the number to your campaign {VETTING[vertical]} "
         "for your industry. Until then the number can't send business texts, "
         "though it may still receive them. We can pre-verify your brand and "
         "campaign now so that wait is short, and add a temporary number if you "
@@ -532,9 +603,13 @@ def account_numbers(turn: Turn, event) -> bool:
     groups[turn.slots["group"]] = here
     if rest:
         groups.insert(turn.slots["group"] + 1, rest)
+        others = (
+            "1 other number goes"
+            if len(rest) == 1
+            else f"The {len(rest)} other numbers go"
+        )
         turn.say(
-            f"Thanks. {len(rest)} other number(s) will go on their own request right "
-            "after this one.",
+            f"Thanks. {others} on their own request right after this one.",
             "notice",
         )
     turn.slots["several_accounts"] = False
@@ -600,14 +675,15 @@ def new_btn(turn: Turn, event) -> bool:
 def loa_details(turn: Turn, event) -> bool:
     if event.kind != "form":
         return False
-    form = _validated(turn, "loa_details", event)
-    if form is None:
-        return True
+    form, errors = _checked(turn, "loa_details", event)
     values = {k: v for k, v in form.data.items() if k != "csrf_token"}
     values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
-    problems = _loa_problems(values)
-    if problems:
-        _reject_form(turn, "loa_details", event, problems)
+    # The address and date checks run even when the form has errors, so every
+    # problem comes back in one reply; a field the form flagged keeps its sentence.
+    for name, sentences in _loa_problems(values).items():
+        errors.setdefault(name, sentences)
+    if errors:
+        _reject_form(turn, "loa_details", event, errors)
         return True
     requested = values.pop("requested_date")
     values["requested_date"] = requested.isoformat() if requested else ""
@@ -634,7 +710,8 @@ def _loa_problems(values: dict) -> dict[str, list[str]]:
         problems.setdefault(name, []).extend(sentences)
     if values.get("requested_date"):
         config = current_app.config
-        sentence = schedule.check_requested_date(
+        sentence = _past_date_sentence(values["requested_date"], config["TIMEZONE"])
+        sentence = sentence or schedule.check_requested_date(
             values["requested_date"],
             schedule_now(),
             tz=config["TIMEZONE"],
@@ -650,6 +727,19 @@ def _loa_problems(values: dict) -> dict[str, list[str]]:
             "on your bill using other characters."
         )
     return problems
+
+
+def _past_date_sentence(wished, tz: str) -> str | None:
+    from zoneinfo import ZoneInfo
+
+    today = schedule_now().astimezone(ZoneInfo(tz)).date()
+    if wished >= today:
+        return None
+    return (
+        f"{schedule.format_date(wished)} is already in the past. Please pick a "
+        "business day at least a week from now, or leave it empty for the "
+        "earliest date."
+    )
 
 
 def schedule_now():
@@ -720,6 +810,8 @@ def csr(turn: Turn, event) -> bool:
 
 
 def _prepare_review(turn: Turn) -> None:
+    from assistant.submission import documents_line
+
     fields = turn.fields
     masked = fields.get("masked", {})
     lines = [
@@ -732,14 +824,28 @@ def _prepare_review(turn: Turn) -> None:
         "Whole account moving: " + ("no" if fields.get("partial_port") else "yes"),
         f"Name on bill: {fields.get('name_on_bill', '')}; business: "
         f"{fields.get('business_name', '')}",
-        f"Service address: {fields.get('service_street', '')} "
-        f"{fields.get('service_unit') or ''}, {fields.get('service_city', '')}, "
-        f"{fields.get('service_state', '')} {fields.get('service_zip', '')}",
+        "Service address: "
+        + ", ".join(
+            part
+            for part in (
+                " ".join(
+                    p
+                    for p in (fields.get("service_street"), fields.get("service_unit"))
+                    if p
+                ),
+                fields.get("service_city"),
+                " ".join(
+                    p
+                    for p in (fields.get("service_state"), fields.get("service_zip"))
+                    if p
+                ),
+            )
+            if part
+        ),
         f"Signing: {fields.get('authorized_name', '')}, "
         f"{fields.get('authorized_title', '')}; "
         f"contact {fields.get('contact_email', '')}",
-        "Documents: "
-        + (", ".join(d["filename"] for d in turn.slots.get("documents", [])) or "none"),
+        documents_line(turn.slots.get("documents", [])),
     ]
     if fields.get("requested_date"):
         lines.append(f"Wished date: {fields['requested_date']}")
@@ -790,24 +896,20 @@ def sign(turn: Turn, event) -> bool:
 
     if event.kind != "form":
         return False
-    form = _validated(turn, "sign", event)
-    if form is None:
-        return True
-    typed = " ".join(form.signature_name.data.split())
+    form, errors = _checked(turn, "sign", event)
+    typed = " ".join((form.signature_name.data or "").split())
     expected = " ".join((turn.fields.get("authorized_name") or "").split())
-    if typed.casefold() != expected.casefold():
-        _reject_form(
-            turn,
-            "sign",
-            event,
-            {
-                "signature_name": [
-                    f"Please type the authorized person's name as entered: "
-                    f"{expected}. If someone else should sign, go back and change "
-                    "the authorized person."
-                ]
-            },
+    if typed and typed.casefold() != expected.casefold():
+        errors.setdefault(
+            "signature_name",
+            [
+                f"Please type the authorized person's name as entered: "
+                f"{expected}. If someone else should sign, go back and change "
+                "the authorized person."
+            ],
         )
+    if errors:
+        _reject_form(turn, "sign", event, errors)
         return True
     if turn.slots.get("resubmitting"):
         resubmit(turn, typed)
@@ -827,8 +929,11 @@ def submitted(turn: Turn, event) -> bool:
         turn.slots["reference"] = None
         turn.slots.pop("eligibility", None)
         turn.slots["starting_next"] = True
+        shown = ", ".join(numbering.format_number(e) for e in turn.fields["numbers"])
         turn.say(
-            "Let's do the next request. I've kept the details they share.", "notice"
+            f"Let's do the next request, for {shown}. I've kept the details "
+            "they share.",
+            "notice",
         )
         turn.proceed()
         turn.slots.pop("starting_next", None)
@@ -892,6 +997,8 @@ def status(turn: Turn, event) -> bool:
 
 def correction(turn: Turn, event) -> bool:
     """Load a rejected request so the customer can fix it and sign again."""
+    from assistant.submission import carried_documents
+
     if event.kind != "choice" or event.value != "resubmit":
         return False
     wanted = turn.slots.get("correction") or {}
@@ -908,7 +1015,7 @@ def correction(turn: Turn, event) -> bool:
         {
             "groups": [found.e164s],
             "group": 0,
-            "documents": [],
+            "documents": carried_documents(found),
             "has_evidence": True,
             "resubmitting": found.reference,
             "editing": True,
@@ -960,6 +1067,16 @@ def _validated(turn: Turn, form_name: str, event):
         return form
     _reject_form(turn, form_name, event, form.errors)
     return None
+
+
+def _checked(turn: Turn, form_name: str, event) -> tuple[object, dict]:
+    """The bound form and its errors, for a step that adds its own checks."""
+    from assistant.chat import bind_form
+
+    form = bind_form(form_name, event.value)
+    form.validate()
+    errors = {k: list(v) for k, v in form.errors.items() if k != "csrf_token"}
+    return form, errors
 
 
 def _reject_form(turn: Turn, form_name: str, event, errors: dict) -> None:

@@ -127,6 +127,13 @@ def answer():
     return _back_to_step()
 
 
+def _kept_text(before: str, conversation: Conversation, reply, text):
+    """The typed text to show again: kept whenever the same step is shown again."""
+    if reply.errors or conversation.state == before:
+        return text
+    return None
+
+
 @bp.post("/upload")
 @limiter.limit(lambda: current_app.config["RATE_UPLOAD"])
 def upload():
@@ -361,6 +368,7 @@ def _apply(conversation: Conversation, event: chat.Event, text=None) -> None:
         "ip": client_address(),
         "user_agent": request.headers.get("User-Agent", "")[:400],
     }
+    before = conversation.state
     try:
         reply = chat.run_turn(conversation, event, request_info)
     except chat.BadEvent as error:
@@ -382,7 +390,7 @@ def _apply(conversation: Conversation, event: chat.Event, text=None) -> None:
             text,
         )
         return
-    _remember(reply.errors, text if reply.errors else None)
+    _remember(reply.errors, _kept_text(before, conversation, reply, text))
     _send_mail_now()
 
 
@@ -435,7 +443,7 @@ def _page(conversation: Conversation, messages, errors: dict, text) -> dict:
         "messages": messages,
         "input": described,
         "form": form,
-        "text_input": _text_input(described, text),
+        "text_input": _text_input(described, _numbers_draft(conversation, text)),
         "uploads": [(kind, DOCUMENT_LABELS[kind]) for kind in described["accept"]],
         "file_types": _file_types(described["accept"]),
         "progress": progress,
@@ -463,6 +471,13 @@ def _text_input(described: dict, text: str | None) -> dict | None:
         "autocomplete": autocomplete,
         "value": text or "",
     }
+
+
+def _numbers_draft(conversation: Conversation, text: str | None) -> str | None:
+    """What the numbers box starts with: the typed text, else the list to change."""
+    if text or conversation.state != "numbers":
+        return text
+    return conversation.slots.get("numbers_draft")
 
 
 def _file_types(accept: list[str]) -> str:

@@ -11,6 +11,7 @@ import logging
 import re
 import unicodedata
 
+import phonenumbers
 import usaddress
 from email_validator import EmailNotValidError
 from email_validator import validate_email
@@ -146,6 +147,16 @@ PO_BOX_MESSAGE = (
     "A P.O. box can't be used here: the provider checks the place where the "
     "phone service is. Please enter the street address instead."
 )
+PMB_MESSAGE = (
+    "A private mailbox (PMB) is a mail drop, so it can't be used here: the "
+    "provider checks the place where the phone service is. Please enter the "
+    "suite or unit of that place instead, or leave it empty."
+)
+STREET_NAME_MESSAGE = "Please add the street name to the number, like 123 Main St."
+PHONE_MESSAGE = (
+    "That doesn't look like a phone number. Please enter it with its area code, "
+    "like (415) 555-2671."
+)
 STATE_MESSAGE = "Please enter a US state, as its name or 2-letter code (like CA)."
 ZIP_MESSAGE = "Please enter a 5-digit ZIP code, like 94103 or 94103-1234."
 EMAIL_MESSAGE = (
@@ -163,6 +174,12 @@ _BOX_WORDS = (
 # "POB 12", "P.O.Box12" are boxes, while "Postbox Lane" is a street name.
 _PO_BOX = re.compile(
     rf"\b(?:{_BOX_WORDS})(?![a-z])\s*(?:#|no\.?|number)?\s*(?:[a-z]?-?\d|$)",
+    re.IGNORECASE,
+)
+# A private mailbox at a mail store: "PMB 123", "P.M.B. 12", "Private Mailbox 4".
+_PMB = re.compile(
+    r"\b(?:p\.?\s*m\.?\s*b\.?|private\s*mail(?:ing)?\s*box)(?![a-z])"
+    r"\s*(?:#|no\.?|number)?\s*(?:[a-z]?-?\d|$)",
     re.IGNORECASE,
 )
 _BOX_LINE = re.compile(r"\s*box\s*(?:#|no\.?)?\s*\d+[a-z]?\s*", re.IGNORECASE)
@@ -183,6 +200,39 @@ def is_po_box(text: str) -> bool:
         if "USPSBoxType" in _address_labels(line):
             return True
     return False
+
+
+def is_private_mailbox(text: str) -> bool:
+    """Whether an address line is a private mailbox (PMB) at a mail store."""
+    return any(_PMB.search(line) for line in (text or "").splitlines())
+
+
+def mail_drop_message(text: str) -> str | None:
+    """The sentence refusing a P.O. box or private mailbox, or None for neither."""
+    if is_private_mailbox(text):
+        return PMB_MESSAGE
+    if is_po_box(text):
+        return PO_BOX_MESSAGE
+    return None
+
+
+def has_street_name(street: str) -> bool:
+    """Whether a street line names a street, not only a house number."""
+    return any(ch.isalpha() for ch in street or "")
+
+
+def normalise_phone(s: str | None, region: str = "US") -> str | None:
+    """A phone number as +E.164, or None when the text isn't a valid one."""
+    text = unicodedata.normalize("NFKC", s or "").strip()
+    if not text:
+        return None
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalise_state(s: str | None) -> str | None:
@@ -238,10 +288,12 @@ def check_service_address(
     street = (street or "").strip()
     if not street:
         add("service_street", "Please enter the street address, like 12 Main St.")
-    elif is_po_box(street):
-        add("service_street", PO_BOX_MESSAGE)
-    if unit and is_po_box(unit):
-        add("service_unit", PO_BOX_MESSAGE)
+    elif mail_drop_message(street):
+        add("service_street", mail_drop_message(street))
+    elif not has_street_name(street):
+        add("service_street", STREET_NAME_MESSAGE)
+    if unit and mail_drop_message(unit):
+        add("service_unit", mail_drop_message(unit))
 
     city = (city or "").strip()
     if not any(c.isalpha() for c in city):
@@ -276,14 +328,58 @@ def check_email(s: str | None) -> tuple[str | None, str | None]:
 
 
 class NotPOBox:
-    """Refuses a P.O. box in an address field."""
+    """Refuses a P.O. box or a private mailbox (PMB) in an address field."""
 
     def __init__(self, message: str | None = None):
-        self.message = message or PO_BOX_MESSAGE
+        self.message = message
 
     def __call__(self, form, field) -> None:
-        if field.data and is_po_box(str(field.data)):
+        sentence = mail_drop_message(str(field.data or ""))
+        if sentence:
+            raise ValidationError(self.message or sentence)
+
+
+class StreetName:
+    """Refuses a street line that is only a house number."""
+
+    def __init__(self, message: str | None = None):
+        self.message = message or STREET_NAME_MESSAGE
+
+    def __call__(self, form, field) -> None:
+        if field.data and not has_street_name(str(field.data)):
             raise ValidationError(self.message)
+
+
+class Phone:
+    """Accepts a valid phone number (US unless it has a country code)."""
+
+    def __init__(self, region: str = "US", message: str | None = None):
+        self.region = region
+        self.message = message or PHONE_MESSAGE
+
+    def __call__(self, form, field) -> None:
+        if field.data and normalise_phone(str(field.data), self.region) is None:
+            raise StopValidation(self.message)
+
+
+class TCRId:
+    """A Campaign Registry ID: its letter and 6 letters or digits, stored uppercase."""
+
+    def __init__(self, prefix: str, what: str):
+        self.prefix, self.what = prefix, what
+        self.pattern = re.compile(rf"{prefix}[A-Z0-9]{{6}}")
+
+    def __call__(self, form, field) -> None:
+        text = "".join(str(field.data or "").split()).upper()
+        if not text:
+            return
+        if not self.pattern.fullmatch(text):
+            raise StopValidation(
+                f"A {self.what} ID is the letter {self.prefix} followed by 6 letters "
+                f"or digits, like {self.prefix}A1B2C3. You'll find it in your "
+                "Campaign Registry account; or leave it empty."
+            )
+        field.data = text
 
 
 class USState:

@@ -107,10 +107,15 @@ def test_a_porting_question_at_any_step_is_answered_then_the_step_comes_back(
     assert [m["topic"] for m in answers] == ["timeline"]
     assert answers[0]["text"].startswith("Most ports take 5 to 15 business days.")
     assert reply["errors"] == {}
-    # The same step is asked again, with its input unchanged.
+    # The same step is asked again, with its input unchanged; the question
+    # step's own invite was said on arrival and is not repeated.
     prompt = [line for line in prompt_lines(state, slots_of(app, chat)) if line]
     assert prompt
-    assert [m["text"] for m in reply["messages"][-len(prompt) :]] == prompt
+    texts = [m["text"] for m in reply["messages"]]
+    if state == "faq":
+        assert not set(prompt) & set(texts)
+    else:
+        assert texts[-len(prompt) :] == prompt
     if state not in OPENING:
         assert reply["input"] == before
 
@@ -140,7 +145,10 @@ def test_an_out_of_scope_question_gets_a_polite_fallback_at_every_step(
     assert fallback.topic is None
     assert fallback.text in texts
     prompt = [line for line in prompt_lines(state, slots_of(app, chat)) if line]
-    assert texts[-len(prompt) :] == prompt
+    if state == "faq":
+        assert not set(prompt) & set(texts)
+    else:
+        assert texts[-len(prompt) :] == prompt
     titles = [title for _, title in fallback.suggestions]
     if state in OPENING:
         offered = [c["label"] for c in reply["input"]["choices"]]

@@ -249,9 +249,9 @@ def test_a_toll_free_number_gets_the_resporg_and_texting_advice(chat):
 @pytest.mark.parametrize(
     ("vertical", "estimate"),
     [
-        ("political", "about 5 to 10 business days"),
-        ("financial", "about 5 to 10 business days"),
-        ("other", "usually 1 to 3 days"),
+        ("political", "takes about 5 to 10 business days"),
+        ("financial", "takes about 5 to 10 business days"),
+        ("other", "usually takes 1 to 3 days"),
     ],
 )
 def test_a_10dlc_number_explains_reassociation_and_vetting_by_vertical(
@@ -268,7 +268,7 @@ def test_a_10dlc_number_explains_reassociation_and_vetting_by_vertical(
     chat.form(tcr_brand_id="BABC123", tcr_campaign_id="CXYZ789", vertical=vertical)
 
     said = chat.said()
-    assert f"takes {estimate} for your industry" in said
+    assert f"campaign {estimate} for your industry" in said
     assert "it may still receive them" in said
     assert "pre-verify your brand and campaign" in said
     assert "temporary number" in said
@@ -289,7 +289,7 @@ def test_a_10dlc_campaign_step_can_be_skipped_when_the_ids_are_unknown(chat):
     chat.choose("skip")
 
     assert chat.state == "provider"
-    assert "usually 1 to 3 days" in chat.said()
+    assert "usually takes 1 to 3 days" in chat.said()
 
 
 def test_a_mixed_list_becomes_two_requests_taken_one_after_the_other(chat, app, client):
@@ -308,7 +308,7 @@ def test_a_mixed_list_becomes_two_requests_taken_one_after_the_other(chat, app, 
     assert pdf_fields(preview.data).get("number_2") in (None, "")
     chat.upload("bill", bill_pdf(), "bill.pdf")
     first = finish(chat)
-    assert "There's one more request to go for your other numbers." in chat.said()
+    assert "There's one more request to go, for (888) 555-2671." in chat.said()
     assert [c["id"] for c in chat.last["input"]["choices"]][0] == "next"
 
     chat.choose("next")
@@ -582,12 +582,14 @@ def test_a_number_the_metadata_does_not_know_yet_gets_a_confirm_step(chat):
     assert chat.state == "number_type"
 
 
-def test_a_reserved_fictional_number_is_flagged_in_the_chat(chat):
+def test_a_reserved_fictional_number_is_left_out_and_named_in_the_chat(chat):
     start_numbers(chat, "(415) 555-0123")
 
+    assert chat.state == "numbers"
     assert (
         "“(415) 555-0123” is a number reserved for films and examples, so it can't "
-        "be in service; please check it."
+        "be moved and we've left it out. Please check it for a typo, or carry on "
+        "without it."
     ) in said_lines(chat)
 
 
@@ -668,7 +670,7 @@ def test_numbers_on_two_accounts_become_two_requests(chat, app):
     chat.choose("no")
     assert chat.state == "account_numbers"
     chat.text("415 867 5309 and 415-867-5311")
-    assert "1 other number(s) will go on their own request" in chat.said()
+    assert "Thanks. 1 other number goes on their own request" in chat.said()
     assert chat.state == "full_port"
     chat.choose("no")
     chat.form(**LOA_DETAILS)

@@ -287,21 +287,39 @@ def test_an_extension_in_a_list_goes_with_the_number_before_it():
         ("415 234 0150", False),
     ],
 )
-def test_numbers_reserved_for_fiction_are_flagged_but_kept(text, fictional):
+def test_numbers_reserved_for_fiction_are_left_out_like_invalid_entries(
+    text, fictional
+):
     result = parse_numbers(text)
 
-    assert [n.fictional for n in result.numbers] == [fictional]
+    assert len(result.numbers) == (0 if fictional else 1)
     expected = ["fictional"] if fictional else []
     assert _codes(result) == expected
 
 
-def test_the_fictional_warning_names_the_entry():
+def test_the_fictional_issue_names_the_entry_and_asks_to_fix_or_leave_it_out():
     result = parse_numbers("415 555 0123")
 
     assert result.issues[0].message == (
         "“415 555 0123” is a number reserved for films and examples, so it can't be "
-        "in service; please check it."
+        "moved and we've left it out. Please check it for a typo, or carry on "
+        "without it."
     )
+
+
+def test_a_fictional_number_in_a_list_is_left_out_and_the_others_kept():
+    result = parse_numbers("415 867 5309, (212) 555-0143, 415 867 5310")
+
+    assert [n.e164 for n in result.numbers] == ["+14158675309", "+14158675310"]
+    assert [(i.raw, i.code) for i in result.issues] == [("(212) 555-0143", "fictional")]
+
+
+def test_a_fictional_number_in_a_csv_is_left_out_and_named():
+    data = b"name,number\nMain,415 867 5309\nFilm,(212) 555-0143\n"
+    result = parse_number_list_csv(data)
+
+    assert [n.e164 for n in result.numbers] == ["+14158675309"]
+    assert [(i.raw, i.code) for i in result.issues] == [("(212) 555-0143", "fictional")]
 
 
 def test_a_number_the_metadata_does_not_know_gets_a_confirm_step_not_a_block():
