@@ -73,6 +73,8 @@ SHARED_FIELDS = (
     "contact_email",
     "contact_phone",
 )
+# Provider details the LOA prints, so each must be in characters its fonts draw.
+PRINTED_PROVIDER_FIELDS = ("carrier", "account_number", "pin")
 
 
 @dataclass
@@ -236,7 +238,7 @@ def answer_hint(turn: Turn) -> str:
             "Please type the e-mail address our team should write to, like "
             "name@company.com, or choose Back to carry on without it."
         )
-    if field_name in ("numbers", "new_btn"):
+    if field_name in ("numbers", "remaining_numbers", "new_btn"):
         return (
             "Please type the phone numbers with their area code, like (415) 234-5678."
         )
@@ -540,10 +542,14 @@ def provider(turn: Turn, event) -> bool:
     if event.kind != "form":
         return False
     _keep_masked_secrets(turn, event)
-    form = _validated(turn, "provider", event)
-    if form is None:
-        return True
+    form, errors = _checked(turn, "provider", event)
     data = form.data
+    printed = {name: data.get(name) for name in PRINTED_PROVIDER_FIELDS}
+    for name, sentences in unprintable_problems(printed).items():
+        errors.setdefault(name, sentences)
+    if errors:
+        _reject_form(turn, "provider", event, errors)
+        return True
     turn.fields["carrier"] = data["carrier"].strip()
     turn.fields["account_type"] = data["account_type"]
     turn.fields["no_pin"] = bool(data["no_pin"])
@@ -622,8 +628,66 @@ def full_port(turn: Turn, event) -> bool:
         return False
     turn.fields["partial_port"] = partial
     if not partial:
-        turn.fields.pop("remaining_numbers_action", None)
-        turn.fields.pop("new_btn", None)
+        for name in ("remaining_numbers", "remaining_numbers_action", "new_btn"):
+            turn.fields.pop(name, None)
+    return turn.proceed()
+
+
+# Entry problems whose sentence names the numbers that stay, not those moving.
+STAYING_ISSUES = ("invalid", "too_short", "too_long", "not_a_number")
+
+
+def remaining_numbers(turn: Turn, event) -> bool:
+    """The numbers that stay on the old account, when the customer knows them."""
+    if event.kind == "choice" and event.value == "skip":
+        turn.fields["remaining_numbers"] = []
+        return turn.proceed()
+    if event.kind == "form":
+        value = event.value.get("remaining_numbers")
+        if isinstance(value, list):
+            value = "\n".join(str(item) for item in value)
+        event.kind, event.value = "text", "" if value is None else str(value)
+    if event.kind != "text":
+        return False
+    parsed = numbering.parse_numbers(
+        str(event.value), current_app.config["SUPPORTED_REGIONS"][0]
+    )
+    if not parsed.numbers and not parsed.issues:
+        return False
+
+    for issue in parsed.issues:
+        if issue.code in STAYING_ISSUES:
+            turn.say(issue.message, "notice")
+    moving = turn.fields["numbers"]
+    staying = [n for n in parsed.numbers if n.e164 not in moving]
+    left_out = [n.display for n in parsed.numbers if n.e164 in moving]
+    if not staying:
+        turn.errors["remaining_numbers"] = [
+            "Those are the numbers we're moving. Please type the ones that stay "
+            "on the old account, or skip if you're not sure."
+        ]
+        turn.say(turn.errors["remaining_numbers"][0], "error")
+        turn.model.ask()
+        return True
+    if left_out:
+        one = len(left_out) == 1
+        turn.say(
+            f"{', '.join(left_out)} {'is' if one else 'are'} moving with this "
+            f"request, so I've left {'it' if one else 'them'} off the numbers "
+            "that stay.",
+            "notice",
+        )
+
+    turn.fields["remaining_numbers"] = [n.e164 for n in staying]
+    turn.slots["new_btn_choices"] = [
+        {"id": n.e164, "label": n.display} for n in staying
+    ]
+    turn.say(
+        "Thanks. Staying on the old account: "
+        + ", ".join(n.display for n in staying)
+        + ".",
+        "notice",
+    )
     return turn.proceed()
 
 
@@ -652,23 +716,36 @@ def remaining_action(turn: Turn, event) -> bool:
 
 
 def new_btn(turn: Turn, event) -> bool:
-    if event.kind == "form":
+    if event.kind == "choice":
+        turn.fields["new_btn"] = str(event.value)
+        return turn.proceed()
+    from_form = event.kind == "form"
+    if from_form:
         event.kind, event.value = "text", _form_value(event, "new_btn")
     if event.kind != "text":
         return False
     parsed = numbering.parse_numbers(str(event.value))
+    staying = turn.fields.get("remaining_numbers") or []
+    problem = None
     if len(parsed.numbers) != 1:
-        return False
-    chosen = parsed.numbers[0]
-    if chosen.e164 in turn.fields["numbers"]:
-        turn.errors["new_btn"] = [
+        if not from_form:
+            return False
+        problem = "Please give one number, with its area code."
+    elif parsed.numbers[0].e164 in turn.fields["numbers"]:
+        problem = (
             "That number is moving with this request. Please "
             "pick one that stays on the account."
-        ]
-        turn.say(turn.errors["new_btn"][0], "error")
+        )
+    elif staying and parsed.numbers[0].e164 not in staying:
+        problem = "Please pick one of the numbers that stay: " + (
+            ", ".join(numbering.format_number(e) for e in staying) + "."
+        )
+    if problem:
+        turn.errors["new_btn"] = [problem]
+        turn.say(problem, "error")
         turn.model.ask()
         return True
-    turn.fields["new_btn"] = chosen.e164
+    turn.fields["new_btn"] = parsed.numbers[0].e164
     return turn.proceed()
 
 
@@ -695,7 +772,6 @@ def loa_details(turn: Turn, event) -> bool:
 
 
 def _loa_problems(values: dict) -> dict[str, list[str]]:
-    from assistant import loa
     from forms.validators import check_service_address
 
     problems: dict[str, list[str]] = {}
@@ -720,12 +796,22 @@ def _loa_problems(values: dict) -> dict[str, list[str]]:
         )
         if sentence:
             problems.setdefault("requested_date", []).append(sentence)
+    for name, sentences in unprintable_problems(values).items():
+        problems.setdefault(name, []).extend(sentences)
+    return problems
+
+
+def unprintable_problems(values: dict) -> dict[str, list[str]]:
+    """A sentence for each field holding characters the LOA's fonts can't draw."""
+    from assistant import loa
+
+    problems = {}
     for name, chars in loa.unrenderable_characters(values).items():
         listed = " ".join(chars)
-        problems.setdefault(name, []).append(
+        problems[name] = [
             f"The letter can't print {listed}. Please write it the way it appears "
             "on your bill using other characters."
-        )
+        ]
     return problems
 
 
@@ -822,6 +908,7 @@ def _prepare_review(turn: Turn) -> None:
         f"account {masked.get('account_number', '')}"
         + (f", PIN {masked['pin']}" if masked.get("pin") else ", no PIN"),
         "Whole account moving: " + ("no" if fields.get("partial_port") else "yes"),
+        *_staying_lines(fields),
         f"Name on bill: {fields.get('name_on_bill', '')}; business: "
         f"{fields.get('business_name', '')}",
         "Service address: "
@@ -852,6 +939,14 @@ def _prepare_review(turn: Turn) -> None:
     for item in turn.slots.get("not_ported", []):
         lines.append(f"Not included: {item['reason']}")
     turn.slots["review_lines"] = lines
+
+
+def _staying_lines(fields: dict) -> list[str]:
+    staying = fields.get("remaining_numbers") if fields.get("partial_port") else None
+    if not staying:
+        return []
+    shown = ", ".join(numbering.format_number(e) for e in staying)
+    return [f"Staying on the old account: {shown}"]
 
 
 def review(turn: Turn, event) -> bool:
@@ -1114,6 +1209,7 @@ HANDLERS = {
     "same_account": same_account,
     "account_numbers": account_numbers,
     "full_port": full_port,
+    "remaining_numbers": remaining_numbers,
     "remaining_action": remaining_action,
     "new_btn": new_btn,
     "loa_details": loa_details,

@@ -45,6 +45,7 @@ GENERAL = "_general"
 
 TEXT_INPUTS = {
     "numbers": ("Phone numbers", "textarea", "off"),
+    "remaining_numbers": ("Numbers that stay", "textarea", "off"),
     "new_btn": ("New main number", "tel", "tel"),
     "contact_email": ("Your e-mail address", "email", "email"),
     "question": ("Your question", "text", "off"),
@@ -269,6 +270,8 @@ def _form_values(form_name: str) -> dict:
 def _empty_message(field: str) -> str:
     if field == "numbers":
         return "Please type the numbers you'd like to bring over, or upload a list."
+    if field == "remaining_numbers":
+        return "Please type the numbers that stay on the old account, or skip."
     label = TEXT_INPUTS.get(field, ("an answer",))[0].lower()
     return f"Please type {label} in the box."
 

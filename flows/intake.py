@@ -35,6 +35,7 @@ STEP_OF = {
     "same_account": "provider",
     "account_numbers": "provider",
     "full_port": "provider",
+    "remaining_numbers": "provider",
     "remaining_action": "provider",
     "new_btn": "provider",
     "loa_details": "loa",
@@ -88,9 +89,10 @@ TRANSITIONS = [
     _step("same_account", "account_numbers", "on_several_accounts"),
     _step("same_account", "full_port"),
     _step("account_numbers", "full_port"),
-    _step("full_port", "remaining_action", "is_partial"),
+    _step("full_port", "remaining_numbers", "is_partial"),
     _step("full_port", "review", "editing"),
     _step("full_port", "loa_details"),
+    _step("remaining_numbers", "remaining_action"),
     _step("remaining_action", "new_btn", "btn_leaving"),
     _step("remaining_action", "review", "editing"),
     _step("remaining_action", "loa_details"),
@@ -363,6 +365,11 @@ def prompt_lines(state: str, slots: dict) -> list[str]:
             "Does that account have other numbers that will stay with your current "
             "provider? (If you're moving every number on it, answer no.)"
         ]
+    if state == "remaining_numbers":
+        return [
+            "Which numbers will stay on the old account? Type or paste them in any "
+            "format. If you're not sure of them all, skip this."
+        ]
     if state == "remaining_action":
         return ["What should happen to the numbers that stay on the old account?"]
     if state == "new_btn":
@@ -510,8 +517,14 @@ def input_for(state: str, slots: dict) -> dict:
                 choice("disconnect", "Disconnect them"),
             ],
         )
+    if state == "remaining_numbers":
+        return {
+            "kind": "text",
+            "field": "remaining_numbers",
+            "choices": [choice("skip", "Skip")],
+        }
     if state == "new_btn":
-        return {"kind": "text", "field": "new_btn"}
+        return _new_btn_input(slots)
     if state == "campaign":
         return {"kind": "form", "form": state, "choices": [choice("skip", "Skip")]}
     if state in ("provider", "loa_details", "sign", "status"):
@@ -559,6 +572,15 @@ def input_for(state: str, slots: dict) -> dict:
             ],
         )
     return {"kind": "none"}
+
+
+def _new_btn_input(slots: dict) -> dict:
+    """A pick-list of the numbers that stay when they are known, else a typed box."""
+    staying = slots.get("fields", {}).get("remaining_numbers") or []
+    offered = [c for c in slots.get("new_btn_choices", []) if c["id"] in staying]
+    if offered:
+        return _choices("new_btn", offered)
+    return {"kind": "text", "field": "new_btn"}
 
 
 def _choices(field: str, choices: list[dict]) -> dict:

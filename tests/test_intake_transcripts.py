@@ -603,11 +603,15 @@ def test_an_extension_is_warned_about_and_the_main_number_kept(chat, app):
     assert chat.state == "number_type"
 
 
-def test_a_partial_port_asks_what_stays_and_the_new_main_number(chat, app):
+def test_a_partial_port_with_the_staying_numbers_skipped_asks_the_new_main_number(
+    chat, app
+):
     start_numbers(chat, "415 867 5309")
     chat.choose("landline")
     through_provider(chat, btn="415 867 5309")
     chat.choose("yes")
+    assert chat.state == "remaining_numbers"
+    chat.choose("skip")
     assert chat.state == "remaining_action"
     offered = [c["id"] for c in chat.last["input"]["choices"]]
     assert offered == ["keep", "disconnect"]
@@ -635,6 +639,7 @@ def test_a_partial_port_that_disconnects_the_rest_needs_no_new_main_number(chat)
     chat.choose("landline")
     through_provider(chat, btn="415 867 5309")
     chat.choose("yes")
+    chat.choose("skip")
     chat.choose("disconnect")
 
     assert chat.state == "loa_details"
@@ -759,10 +764,12 @@ class _Frozen(datetime):
     ],
 )
 def test_the_submitted_message_gives_the_window_in_business_days(
-    chat, monkeypatch, signed_at, typed, window
+    chat, app, monkeypatch, signed_at, typed, window
 ):
     monkeypatch.setattr(_Frozen, "moment", signed_at, raising=False)
     monkeypatch.setattr(submission, "datetime", _Frozen)
+    # Submitting reads the clock through the configured NOW when one is set.
+    app.config["NOW"] = lambda: signed_at
     start_numbers(chat, typed)
     if chat.state == "number_type":
         chat.choose("landline")
