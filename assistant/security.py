@@ -91,15 +91,18 @@ class LinkSignatureFilter(logging.Filter):
     token until it expires; a log reader must not be able to use it.
     """
 
-    SIGNATURE = re.compile(r"([?&]sig=)[^&\s\"']+")
+    # In a request line or URL, and in a bare query string ("sig=…&x=1").
+    SIGNATURE = re.compile(r"((?:^|[?&])sig=)[^&\s\"']+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self._hide(record.msg)
         if isinstance(record.args, tuple):
             record.args = tuple(self._hide(arg) for arg in record.args)
         elif isinstance(record.args, dict):
-            # gunicorn's access log passes its atoms as a mapping.
-            record.args = {key: self._hide(arg) for key, arg in record.args.items()}
+            # gunicorn's access log passes its atoms as a mapping of its own class,
+            # which also answers header atoms: changed in place, it keeps doing so.
+            for key, arg in list(record.args.items()):
+                record.args[key] = self._hide(arg)
         return True
 
     def _hide(self, value):

@@ -300,19 +300,26 @@ def flate_bomb_pdf(inflated_bytes: int = 100 * 2**20) -> bytes:
     return _assemble_pdf_streams([_stream(b"".join(parts), b"FlateDecode")])
 
 
-def image_bomb_pdf(side: int = 50_000) -> bytes:
-    """A page drawing a grey image that declares side by side pixels in a few bytes."""
+def image_bomb_pdf(side: int = 50_000, indirect_size: bool = False) -> bytes:
+    """A page drawing a grey image that declares side by side pixels in a few bytes.
+
+    With ``indirect_size`` the width and height are references to other objects,
+    as a PDF may write any number.
+    """
     pixels = zlib.compress(b"\xff" * 4096, 9)
+    size = b"6 0 R" if indirect_size else b"%d" % side
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
         b"/Resources << /XObject << /Im1 5 0 R >> >> /Contents 4 0 R >>",
         _stream(b"q 612 0 0 792 0 0 cm /Im1 Do Q"),
-        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d "
+        b"<< /Type /XObject /Subtype /Image /Width %s /Height %s "
         b"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode "
-        b"/Length %d >>\nstream\n%s\nendstream" % (side, side, len(pixels), pixels),
+        b"/Length %d >>\nstream\n%s\nendstream" % (size, size, len(pixels), pixels),
     ]
+    if indirect_size:
+        objects.append(b"%d" % side)
     return _assemble_objects(objects)
 
 

@@ -122,6 +122,14 @@ def test_sniff_names_the_type_from_the_content(data, expected):
             "too big",
         ),
         (
+            docgen.image_bomb_pdf(indirect_size=True),
+            "bill.pdf",
+            413,
+            "too_large",
+            "too_many_pixels",
+            "too big",
+        ),
+        (
             docgen.flate_bomb_pdf(),
             "bill.pdf",
             413,

@@ -1,7 +1,12 @@
 import logging
 import threading
+from datetime import timedelta
+from types import SimpleNamespace
 
 import requests
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
+from gunicorn.glogging import SafeAtoms
 from werkzeug.serving import make_server
 
 from assistant.security import LinkSignatureFilter
@@ -31,23 +36,27 @@ def test_the_dev_servers_request_log_hides_a_download_links_signature(app, caplo
 
 
 def test_gunicorns_access_log_atoms_lose_the_signature_too():
-    record = logging.LogRecord(
-        "gunicorn.access",
-        logging.INFO,
-        __file__,
-        1,
-        '%(h)s "%(r)s" %(s)s',
-        None,
-        None,
-    )
-    # gunicorn hands its atoms over as a mapping after the record is made.
-    record.args = {
-        "h": "127.0.0.1",
-        "r": f"GET /api/conversations/c1/loa.pdf?sig={SIGNATURE} HTTP/1.1",
-        "s": "200",
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/api/conversations/c1/loa.pdf?sig={SIGNATURE}",
+        "PATH_INFO": "/api/conversations/c1/loa.pdf",
+        "QUERY_STRING": f"sig={SIGNATURE}",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
     }
+    response = SimpleNamespace(status="200 OK", sent=0, headers=[])
+    config = Config()
+    config.set("access_log_format", '%(h)s "%(r)s" %(q)s %(s)s %({x-forwarded-for}i)s')
+    request = SimpleNamespace(headers=[("X-FORWARDED-FOR", "203.0.113.9")])
+    atoms = Logger(config).atoms(response, request, environ, timedelta(seconds=0.01))
+    record = logging.LogRecord(
+        "gunicorn.access", logging.INFO, __file__, 1, config.access_log_format, (), None
+    )
+    # gunicorn hands its atoms over as its own mapping after the record is made.
+    record.args = SafeAtoms(atoms)
 
     assert LinkSignatureFilter().filter(record)
     assert record.getMessage() == (
-        '127.0.0.1 "GET /api/conversations/c1/loa.pdf?sig=[hidden] HTTP/1.1" 200'
+        '127.0.0.1 "GET /api/conversations/c1/loa.pdf?sig=[hidden] HTTP/1.1" '
+        "sig=[hidden] 200 203.0.113.9"
     )
