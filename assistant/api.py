@@ -216,6 +216,8 @@ def post_message(conversation_id: str):
 
 
 def _turn(conversation: Conversation, event: chat.Event) -> chat.Reply:
+    # The customer is back: an earlier mark as abandoned no longer holds.
+    conversation.abandoned_at = None
     try:
         reply = chat.run_turn(conversation, event, _request_info())
     except chat.BadEvent as error:

@@ -22,7 +22,9 @@ from pathlib import PurePosixPath
 from pathlib import PureWindowsPath
 
 from flask import current_app
+from flask import has_request_context
 from flask import render_template
+from flask import request as http_request
 from sqlalchemy import select
 from sqlalchemy import update
 
@@ -43,6 +45,7 @@ MAX_BACKOFF_SECONDS = 3600
 # While one worker sends a message, others leave it alone for this long.
 LEASE = timedelta(minutes=5)
 SMTP_TIMEOUT = 20
+PIN_HIDDEN = "••••••"
 
 
 @dataclass(frozen=True)
@@ -139,9 +142,20 @@ def request_summary(request: PortRequest, documents: list[Document]) -> dict:
     }
 
 
-def staff_url(request: PortRequest) -> str:
+def base_url() -> str:
+    """The site's address: the configured one, else that of the request being served.
+
+    Messages are built while the submission or status change is handled, so
+    without a configured address the links still point at the site in use.
+    """
     base = (current_app.config["BASE_URL"] or "").rstrip("/")
-    return f"{base}/staff/requests/{request.reference}"
+    if not base and has_request_context():
+        base = http_request.url_root.rstrip("/")
+    return base
+
+
+def staff_url(request: PortRequest) -> str:
+    return f"{base_url()}/staff/requests/{request.reference}"
 
 
 def summary_html(summary: dict, link: str) -> str:
@@ -252,13 +266,17 @@ def customer_copy(request: PortRequest) -> bytes:
     """The signer's copy of the signed LOA, with the account number and PIN masked.
 
     E-mail is not a safe place for what moves a number, so the copy shows only
-    the last digits; the original with every digit stays with the porting team.
+    the last digits of the account and billing numbers and nothing of the PIN;
+    the original with every digit stays with the porting team.
     """
     from assistant import loa
     from assistant.submission import loa_options
     from assistant.submission import loa_values
 
     masked = {name: mask(value) for name, value in request.secrets.items()}
+    if request.secrets.get("pin"):
+        # Even the last digits of a PIN make guessing it easier.
+        masked["pin"] = PIN_HIDDEN
     return loa.sign_loa(
         loa_values(request.fields, masked),
         request.e164s,
@@ -306,8 +324,8 @@ def queue_human_request(conversation_id: str, address: str, step: str) -> None:
 
 
 def _absolute(path: str) -> str:
-    """A link for a customer e-mail; none when the site's address isn't configured."""
-    base = (current_app.config["BASE_URL"] or "").rstrip("/")
+    """A link for a customer e-mail; none when the site's address is unknown."""
+    base = base_url()
     return base + path if base else ""
 
 

@@ -12,6 +12,17 @@ STATUS_LABELS = {
     "cancelled": "Cancelled",
     "abandoned": "Not finished",
 }
+# The same statuses as the porting team reads them.
+STAFF_STATUS_LABELS = {
+    "submitted": "Submitted",
+    "in_review": "In review",
+    "sent_to_carrier": "Sent to carrier",
+    "foc_confirmed": "Port date confirmed (FOC)",
+    "completed": "Completed",
+    "rejected": "Rejected",
+    "cancelled": "Cancelled",
+    "abandoned": "Abandoned",
+}
 
 STATUS_NEXT = {
     "submitted": "We'll check your request within one business day. Nothing to do "

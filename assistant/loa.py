@@ -78,6 +78,7 @@ WRITTEN_FIELDS = (
     "brand",
     "page_label",
     "numbers_note",
+    "resporg_note",
 )
 REQUIRED_FIELDS = (
     "name_on_bill",
@@ -102,6 +103,7 @@ CHOICE_LABELS = {
     "partial_port": {"yes": "Yes", "no": "No"},
 }
 PHONE_FIELDS = ("btn", "new_btn", "contact_phone")
+NO_PIN = "None (provider uses no PIN)"
 
 CONTINUATION_COLUMNS = 3
 CONTINUATION_ROWS = 30
@@ -181,6 +183,7 @@ def fill_loa(
     template_path: str | Path | None = None,
     field_map_path: str | Path | None = None,
     brand: str = "Rally Corp",
+    resporg: str = "",
 ) -> bytes:
     """Return the fillable LOA preview with every field and number filled in.
 
@@ -189,7 +192,7 @@ def fill_loa(
     pages. Every widget carries an appearance stream drawing its value.
     """
     template = _template(template_path, field_map_path)
-    values, choices = _values(fields, brand)
+    values, choices = _values(fields, brand, resporg)
     writer = _filled(template, values, choices, numbers)
     return _write(writer)
 
@@ -205,6 +208,7 @@ def sign_loa(
     brand: str = "Rally Corp",
     template_path: str | Path | None = None,
     field_map_path: str | Path | None = None,
+    resporg: str = "",
 ) -> bytes:
     """Return the signed LOA: flattened, signed and dated, with an audit page.
 
@@ -220,7 +224,7 @@ def sign_loa(
     signed_at = signed_at.astimezone(UTC)
 
     template = _template(template_path, field_map_path)
-    values, choices = _values(fields, brand)
+    values, choices = _values(fields, brand, resporg)
     values["signature_name"] = signature
     values["signed_date"] = signed_at.date().isoformat()
     filled = _filled(template, values, choices, numbers)
@@ -472,14 +476,20 @@ def _matching_state(key: str, value: str, states) -> str | None:
 # Values -----------------------------------------------------------------------
 
 
-def _values(fields: dict, brand: str) -> tuple[dict[str, str], dict[str, str]]:
+def _values(
+    fields: dict, brand: str, resporg: str = ""
+) -> tuple[dict[str, str], dict[str, str]]:
     """Return the text each field shows, and the chosen value of each choice."""
-    shown = {"brand": clean_text(brand)}
+    shown = {"brand": clean_text(brand), "resporg_note": ""}
+    if fields.get("number_type") == "toll_free" and clean_text(resporg):
+        shown["resporg_note"] = f"New RespOrg: {clean_text(resporg)}"
     choices = {}
     for name in REQUEST_FIELDS:
         raw = fields.get(name)
         if raw is None or raw == "":
-            shown[name] = ""
+            # A blank PIN box reads as forgotten; say that there is none.
+            no_pin = name == "pin" and _truthy(fields.get("no_pin"))
+            shown[name] = NO_PIN if no_pin else ""
             continue
         if name == "partial_port":
             raw = "yes" if _truthy(raw) else "no"

@@ -6,8 +6,10 @@ import logging
 import re
 import time
 import zipfile
+from datetime import date
 from datetime import timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pyotp
 from flask import Blueprint
@@ -38,7 +40,7 @@ from assistant.extensions import login_manager
 from assistant.lifecycle import ALLOWED
 from assistant.lifecycle import REASON_BY_CODE
 from assistant.lifecycle import REJECTION_REASONS
-from assistant.lifecycle import STATUS_LABELS
+from assistant.lifecycle import STAFF_STATUS_LABELS as STATUS_LABELS
 from assistant.models import STATUSES
 from assistant.models import AuditEvent
 from assistant.models import Document
@@ -104,6 +106,12 @@ SECRET_LABELS = [
     ("btn", "Billing telephone number"),
 ]
 HIDDEN_FIELDS = {"numbers", "masked", "account_number", "pin", "btn"}
+# Fields the intake records only in some cases, shown after the others.
+EXTRA_LABELS = {
+    "carrier_refuses": "Provider refuses port-outs (customer says)",
+    "no_pin": "Provider uses no PIN",
+    "platform_locked": "Locked in another platform's messaging service",
+}
 
 
 @login_manager.user_loader
@@ -112,7 +120,32 @@ def load_user(user_id: str) -> StaffUser | None:
         return None
     user = db.session.get(StaffUser, int(user_id))
     # A disabled account loses its open sessions at their next request.
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    # The session lives in the signed cookie, so a copy taken before sign-out
+    # would still work: the server-side login record is what keeps it open.
+    login_id = session.get("staff_login")
+    if not isinstance(login_id, int) or not _login_open(user, login_id):
+        return None
+    return user
+
+
+def _login_open(user: StaffUser, login_id: int) -> bool:
+    """Whether this sign-in of this user exists and has not been signed out."""
+    login = db.session.get(AuditEvent, login_id)
+    if login is None or login.action != "login" or login.actor != user.email:
+        return False
+    ended = db.session.scalar(
+        select(AuditEvent.id).where(
+            AuditEvent.action == "logout",
+            AuditEvent.detail == _session_detail(login_id),
+        )
+    )
+    return ended is None
+
+
+def _session_detail(login_id: int) -> str:
+    return f"session {login_id}"
 
 
 @bp.before_request
@@ -191,7 +224,7 @@ def login_code():
 
 @bp.post("/logout")
 def logout():
-    _audit(None, "logout")
+    _audit(None, "logout", _session_detail(session.get("staff_login")))
     db.session.commit()
     logout_user()
     session.clear()
@@ -254,8 +287,11 @@ def _code_used(user: StaffUser, timecode: int) -> bool:
 def _finish_login(user: StaffUser, next_page: str | None, how: str):
     # A fresh session on every sign-in: nothing from before it carries over.
     session.clear()
+    login = AuditEvent(actor=user.email, action="login", detail=how)
+    db.session.add(login)
+    db.session.flush()
+    session["staff_login"] = login.id
     login_user(user)
-    db.session.add(AuditEvent(actor=user.email, action="login", detail=how))
     db.session.commit()
     log.info("staff user %s signed in", user.id)
     return redirect(_safe_next(next_page) or url_for("staff.requests"))
@@ -354,7 +390,7 @@ def change_status(reference: str):
             "error",
         )
         return _detail_page(port_request, _status_form(port_request), status=409)
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or not _foc_date_ahead(form):
         return _detail_page(port_request, form, status=400)
 
     new = form.status.data
@@ -452,6 +488,38 @@ def package(reference: str):
     )
 
 
+def _foc_date_ahead(form: StatusChangeForm) -> bool:
+    """A confirmed port date is today or later in the provider's time zone."""
+    if form.status.data != "foc_confirmed":
+        return True
+    today = _today()
+    if form.foc_date.data >= today:
+        return True
+    form.foc_date.errors.append(
+        f"The confirmed port date {form.foc_date.data.isoformat()} is before today "
+        f"({today.isoformat()}, {current_app.config['TIMEZONE']}). Enter the FOC "
+        "date from the carrier's confirmation."
+    )
+    return False
+
+
+def _today() -> date:
+    from assistant.steps import schedule_now
+
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return schedule_now().astimezone(zone).date()
+
+
+def _error_summary(form) -> list[dict]:
+    """Every field error of the form, each linking to its field."""
+    return [
+        {"target": item.id, "message": f"{item.label.text}: {message}"}
+        for item in form
+        for message in item.errors
+        if item.type not in ("CSRFTokenField", "HiddenField")
+    ]
+
+
 def _request_or_404(reference: str) -> PortRequest:
     found = db.session.scalar(
         select(PortRequest).where(PortRequest.reference == reference.upper())
@@ -507,7 +575,7 @@ def _detail_page(port_request, form, revealed: bool = False, status: int = 200):
         field_rows=[
             (label, _shown(key, fields.get(key))) for key, label in FIELD_LABELS
         ]
-        + [(key, _shown(key, fields.get(key))) for key in extra],
+        + [(_extra_label(key), _shown(key, fields.get(key))) for key in extra],
         secret_rows=[(label, shown[name]) for name, label in SECRET_LABELS],
         has_secrets=any(secrets.values()),
         revealed=revealed,
@@ -516,8 +584,13 @@ def _detail_page(port_request, form, revealed: bool = False, status: int = 200):
         labels=STATUS_LABELS,
         reasons=REASON_BY_CODE,
         format_number=format_number,
+        summary=_error_summary(form),
     )
     return page, status
+
+
+def _extra_label(key: str) -> str:
+    return EXTRA_LABELS.get(key) or key.replace("_", " ").capitalize()
 
 
 def _shown(key: str, value) -> str:

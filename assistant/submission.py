@@ -1,7 +1,6 @@
 """Turning a signed intake into a porting request, and looking requests up."""
 
 import logging
-from datetime import UTC
 from datetime import datetime
 
 from flask import current_app
@@ -20,6 +19,7 @@ from assistant.models import Document
 from assistant.models import PortRequest
 from assistant.models import RequestNumber
 from assistant.models import StatusEvent
+from assistant.numbers import format_number
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ def loa_options() -> dict:
         "brand": config["BRAND_NAME"],
         "template_path": config["LOA_TEMPLATE"] or None,
         "field_map_path": config["LOA_FIELD_MAP"] or None,
+        "resporg": config["RESPORG_ID"],
     }
 
 
@@ -67,7 +68,7 @@ def submit(turn, signature_name: str) -> PortRequest:
         return existing
 
     fields = dict(turn.fields)
-    signed_at = datetime.now(UTC)
+    signed_at = schedule_now()
     pdf = loa.sign_loa(
         loa_values(fields, turn.secrets),
         fields["numbers"],
@@ -129,7 +130,7 @@ def resubmit(turn, signature_name: str) -> PortRequest:
         return request
 
     fields = {k: v for k, v in turn.fields.items() if k != "masked"}
-    signed_at = datetime.now(UTC)
+    signed_at = schedule_now()
     request.signed_loa = loa.sign_loa(
         loa_values(fields, turn.secrets),
         fields["numbers"],
@@ -157,14 +158,9 @@ def resubmit(turn, signature_name: str) -> PortRequest:
             note="Corrected by the customer and signed again",
         )
     )
-    documents = db.session.scalars(
-        select(Document).where(
-            Document.conversation_id.in_(
-                [request.conversation_id, turn.conversation.id]
-            )
-        )
-    ).all()
+    _move_new_documents(turn, request)
     db.session.flush()
+    documents = request_documents(request)
     revision = sum(1 for event in request.events if event.status == "submitted") - 1
     delivery.queue_submission(request, documents, revision=revision)
 
@@ -175,6 +171,66 @@ def resubmit(turn, signature_name: str) -> PortRequest:
         "conversation %s: resubmitted request %s", turn.conversation.id, request.id
     )
     return request
+
+
+def schedule_now() -> datetime:
+    """The clock of the steps, so that a test can freeze it."""
+    from assistant.steps import schedule_now as now
+
+    return now()
+
+
+def request_documents(request: PortRequest) -> list[Document]:
+    """The documents a request carries, as the staff area and the package list them."""
+    return db.session.scalars(
+        select(Document)
+        .where(
+            Document.conversation_id == request.conversation_id,
+            Document.group_index == request.group_index,
+        )
+        .order_by(Document.created_at)
+    ).all()
+
+
+def carried_documents(request: PortRequest) -> list[dict]:
+    """A rejected request's documents as the review lists them: they go along."""
+    return [
+        {"id": d.id, "kind": d.kind, "filename": d.filename, "carried": True}
+        for d in request_documents(request)
+        if d.data is not None
+    ]
+
+
+def documents_line(documents: list[dict]) -> str:
+    """The review's line naming the documents that will go with the request."""
+    carried = [d["filename"] for d in documents if d.get("carried")]
+    added = [d["filename"] for d in documents if not d.get("carried")]
+    if not (carried or added):
+        return "Documents: none"
+    parts = []
+    if carried:
+        parts.append(
+            ", ".join(carried) + " (sent before; they go with the corrected request)"
+        )
+    if added:
+        parts.append(", ".join(added) + (" (new)" if carried else ""))
+    return "Documents: " + "; ".join(parts)
+
+
+def _move_new_documents(turn, request: PortRequest) -> None:
+    """Documents uploaded while correcting join the request they correct."""
+    carried = {d["id"] for d in turn.slots.get("documents", []) if d.get("carried")}
+    added = [d["id"] for d in turn.slots.get("documents", []) if d["id"] not in carried]
+    if not added:
+        return
+    for document in db.session.scalars(
+        select(Document).where(
+            Document.id.in_(added),
+            Document.conversation_id == turn.conversation.id,
+        )
+    ):
+        document.conversation_id = request.conversation_id
+        document.group_index = request.group_index
 
 
 def submitted_lines(request: PortRequest, signed_at: datetime, slots: dict) -> list:
@@ -196,9 +252,13 @@ def submitted_lines(request: PortRequest, signed_at: datetime, slots: dict) -> l
         "early can lose the number.",
     ]
     if slots.get("not_ported"):
+        left_out = ", ".join(
+            format_number(item["e164"]) for item in slots["not_ported"]
+        )
         lines.append(
-            f"{len(slots['not_ported'])} number(s) couldn't be included; they're "
-            "listed in your confirmation with what you can do instead."
+            f"{len(slots['not_ported'])} number(s) couldn't be included and stay "
+            f"with your current provider: {left_out}. The review above says why "
+            "and what you can do instead."
         )
     if slots.get("group", 0) + 1 < len(slots.get("groups", [])):
         lines.append("There's one more request to go for your other numbers.")

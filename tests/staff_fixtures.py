@@ -3,7 +3,9 @@
 import hashlib
 import re
 import socket
+from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from email import message_from_bytes
 from email import policy
 
@@ -28,6 +30,8 @@ PIN = "4821"
 BTN = "+14158675300"
 LOA_BYTES = b"%PDF-1.4\n% signed LOA for the tests\n%%EOF\n"
 BILL_BYTES = b"%PDF-1.4\n% March bill\n%%EOF\n"
+# A port date the carrier could confirm on any day the tests run.
+FOC_DATE = (date.today() + timedelta(days=30)).isoformat()
 
 FIELDS = {
     **LOA_DETAILS,

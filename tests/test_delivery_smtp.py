@@ -32,10 +32,13 @@ from tests.staff_fixtures import CUSTOMER_EMAIL
 from tests.staff_fixtures import LOA_BYTES
 from tests.staff_fixtures import PIN
 from tests.staff_fixtures import add_request
+from tests.staff_fixtures import add_staff_user
 from tests.staff_fixtures import body_text
+from tests.staff_fixtures import change_status
 from tests.staff_fixtures import free_port
 from tests.staff_fixtures import outbox
 from tests.staff_fixtures import parsed
+from tests.staff_fixtures import sign_in
 
 INBOX = "porting@rallycorp.example"
 SENDER = "porting-assistant@rallycorp.example"
@@ -482,3 +485,41 @@ def test_a_chat_submission_reaches_the_inbox_with_the_real_letter_and_bill(
     copy_text = " ".join(pdf_text(tmp_path, copy.get_content()).split())
     assert "Signed by Jane Doe" in copy_text
     assert ACCOUNT_NUMBER not in copy_text
+
+
+SITE = "https://help.rallycorp.example"
+
+
+def test_without_a_configured_address_the_links_use_the_site_that_was_used(app):
+    assert app.config["BASE_URL"] == ""
+    served = app.wsgi_app
+    app.wsgi_app = lambda environ, start_response: served(
+        {**environ, "HTTP_HOST": "help.rallycorp.example", "wsgi.url_scheme": "https"},
+        start_response,
+    )
+    chat = Chat(app.test_client())
+    run_to_review(chat)
+    chat.choose("submit")
+    reference = chat.form(signature_name="Jane Doe", signature_consent=True)[
+        "reference"
+    ]
+    staff = app.test_client()
+    with app.app_context():
+        add_staff_user()
+    sign_in(staff)
+    changed = change_status(staff, reference, "submitted", "rejected", reason="pin")
+    assert changed.status_code == 302
+
+    with app.app_context():
+        [team] = outbox("Porting Request")
+        [confirmation] = outbox("We've received")
+        [update] = outbox("Update on your porting request")
+        team_text = body_text(parsed(team.raw))
+        team_html = parsed(team.raw).get_body(preferencelist=("html",)).get_content()
+        confirmation_text = body_text(parsed(confirmation.raw))
+        update_text = body_text(parsed(update.raw))
+    assert f"Staff area: {SITE}/staff/requests/{reference}" in team_text
+    assert f'href="{SITE}/staff/requests/{reference}"' in team_html
+    assert f"check the status any time at {SITE}/status with" in confirmation_text
+    assert f"check the details any time at {SITE}/status with" in update_text
+    assert f"open the chat at {SITE}/chat" in update_text

@@ -17,6 +17,7 @@ from assistant.models import PortRequest
 from assistant.models import StaffUser
 from assistant.models import hash_token
 from assistant.models import utcnow
+from tests.conftest import Chat
 from tests.conftest import build_app
 from tests.conftest import make_config
 from tests.staff_fixtures import add_request
@@ -273,3 +274,20 @@ def test_a_customer_who_came_back_and_left_again_is_abandoned_anew(app):
         assert utcnow() - marked[returned] < timedelta(minutes=1)
         assert utcnow() - marked[still_away] > timedelta(hours=399)
         assert abandon_idle() == 0
+
+
+@pytest.mark.parametrize("arrival", ["message", "upload"])
+def test_a_message_or_upload_clears_the_abandoned_mark(app, client, arrival):
+    chat = Chat(client)
+    chat.choose("port")
+    with app.app_context():
+        assert abandon_idle(now=utcnow() + timedelta(days=30)) == 1
+        assert db.session.get(Conversation, chat.id).abandoned_at is not None
+
+    if arrival == "message":
+        chat.text("(415) 867-5309")
+    else:
+        chat.upload("number_list", b"number\n(415) 867-5309\n", "numbers.csv")
+
+    with app.app_context():
+        assert db.session.get(Conversation, chat.id).abandoned_at is None

@@ -7,8 +7,11 @@ from sqlalchemy import select
 from assistant.extensions import db
 from assistant.models import OutboxMessage
 from assistant.models import PortRequest
+from assistant.submission import request_documents
+from assistant.submission import submitted_lines
 from tests.conftest import Chat
 from tests.intake_data import LOA_DETAILS
+from tests.intake_data import bill_pdf
 from tests.intake_data import run_to_review
 
 
@@ -102,3 +105,116 @@ def test_a_signature_older_than_30_days_is_asked_for_again(app, client):
             select(PortRequest).where(PortRequest.reference == reference)
         )
         assert request.signed_at > old + timedelta(days=30)
+
+
+def correct_from_a_new_chat(app, client) -> tuple[str, Chat]:
+    reference = submit(Chat(client))
+    reject(app, reference, "service_address", "ZIP on file is 94107")
+    chat = Chat(client)
+    chat.choose("status")
+    chat.form(reference=reference, contact_email=LOA_DETAILS["contact_email"])
+    chat.choose("resubmit")
+    assert chat.state == "review"
+    return reference, chat
+
+
+def test_the_correction_review_lists_the_documents_that_go_with_the_request(
+    app, client
+):
+    _reference, chat = correct_from_a_new_chat(app, client)
+
+    review = chat.said()
+    assert "Documents: none" not in review
+    assert (
+        "Documents: march-bill.pdf (sent before; they go with the corrected request)"
+    ) in review
+    chat.choose("edit_loa")
+    chat.form(**{**LOA_DETAILS, "service_zip": "94107"})
+    assert chat.state == "review"
+    assert "Documents: none" not in chat.said()
+    assert "march-bill.pdf (sent before" in chat.said()
+
+
+def test_a_document_added_while_correcting_joins_the_corrected_request(app, client):
+    reference, chat = correct_from_a_new_chat(app, client)
+
+    chat.choose("edit_documents")
+    assert chat.state == "documents", chat.last
+    chat.upload("bill", bill_pdf(), "april-bill.pdf")
+    assert chat.state == "csr", chat.last
+    chat.choose("skip")
+    assert chat.state == "review", chat.last
+    assert (
+        "Documents: march-bill.pdf (sent before; they go with the corrected "
+        "request); april-bill.pdf (new)"
+    ) in chat.said()
+    chat.choose("submit")
+    chat.form(signature_name="Jane Doe", signature_consent=True)
+
+    with app.app_context():
+        request = db.session.scalar(
+            select(PortRequest).where(PortRequest.reference == reference)
+        )
+        assert [d.filename for d in request_documents(request)] == [
+            "march-bill.pdf",
+            "april-bill.pdf",
+        ]
+        team = db.session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.subject == "Porting Request – Acme Plumbing (corrected)"
+            )
+        )
+        text = team.raw.decode("utf-8", "replace")
+    assert "- march-bill.pdf (bill" in text
+    assert "- april-bill.pdf (bill" in text
+
+
+FIRST_SIGNED = datetime(2026, 12, 10, 15, 30, tzinfo=UTC)
+SIGNED_AGAIN = datetime(2026, 12, 14, 9, 5, tzinfo=UTC)
+
+
+def test_submitting_and_resubmitting_read_the_steps_clock(app, client):
+    app.config["NOW"] = lambda: FIRST_SIGNED
+    reference = submit(Chat(client))
+    with app.app_context():
+        request = db.session.scalar(
+            select(PortRequest).where(PortRequest.reference == reference)
+        )
+        assert request.signed_at == FIRST_SIGNED.replace(tzinfo=None)
+    reject(app, reference, "service_address", "ZIP on file is 94107")
+
+    app.config["NOW"] = lambda: SIGNED_AGAIN
+    chat = Chat(client)
+    chat.choose("status")
+    chat.form(reference=reference, contact_email=LOA_DETAILS["contact_email"])
+    chat.choose("resubmit")
+    chat.choose("submit")
+    chat.form(signature_name="Jane Doe", signature_consent=True)
+
+    with app.app_context():
+        request = db.session.scalar(
+            select(PortRequest).where(PortRequest.reference == reference)
+        )
+        assert request.signed_at == SIGNED_AGAIN.replace(tzinfo=None)
+        assert request.updated_at == SIGNED_AGAIN.replace(tzinfo=None)
+
+
+def test_the_confirmation_names_the_numbers_left_out_and_points_to_the_review(app):
+    slots = {
+        "not_ported": [
+            {"e164": "+14155550123", "code": "inactive", "reason": "Not in service"},
+            {"e164": "+14155550124", "code": "inactive", "reason": "Not in service"},
+        ]
+    }
+    request = PortRequest(
+        reference="PR-TESTTEST", number_type="mobile", contact_email="a@b.example"
+    )
+    with app.test_request_context():
+        lines = submitted_lines(request, FIRST_SIGNED, slots)
+
+    assert lines[-1] == (
+        "2 number(s) couldn't be included and stay with your current provider: "
+        "(415) 555-0123, (415) 555-0124. The review above says why and what you "
+        "can do instead."
+    )
+    assert not any("listed in your confirmation" in line for line in lines)

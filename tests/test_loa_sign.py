@@ -198,3 +198,45 @@ def test_signed_loa_passes_qpdf_check_and_renders_without_complaint(signed, tmp_
 def test_signed_pages_digest_needs_an_audit_revision():
     with pytest.raises(ValueError, match="no signed revision"):
         loa.signed_pages_digest(loa.fill_loa(REQUEST, []))
+
+
+def words_inside(pdf: bytes, field: str) -> list[str]:
+    x1, y1, x2, y2 = template_rect(field)
+    top, bottom = 792 - y2, 792 - y1
+    return [
+        word
+        for word, left, upper, right, lower in word_boxes(pdf, 1)
+        if left >= x1 and right <= x2 and upper >= top and lower <= bottom
+    ]
+
+
+def test_a_toll_free_letter_names_the_new_resporg_in_its_own_field():
+    toll_free = {**REQUEST, "number_type": "toll_free"}
+    pdf = loa.sign_loa(toll_free, ["+18005550199"], resporg="RLY01", **SIGNER)
+
+    assert words_inside(pdf, "resporg_note") == ["New", "RespOrg:", "RLY01"]
+    assert "New RespOrg: RLY01" in words(pdf_text(pdf, 1))
+
+
+@pytest.mark.parametrize("number_type", ["mobile", "landline", "voip"])
+def test_a_letter_for_other_numbers_names_no_resporg(number_type):
+    other = {**REQUEST, "number_type": number_type}
+    pdf = loa.sign_loa(other, numbers(1), resporg="RLY01", **SIGNER)
+
+    assert words_inside(pdf, "resporg_note") == []
+    assert "RespOrg" not in pdf_text(pdf, 1)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"pin": "", "no_pin": True}, ["None", "(provider", "uses", "no", "PIN)"]),
+        ({"pin": "4821", "no_pin": False}, ["4821"]),
+        ({"pin": "", "no_pin": False}, []),
+    ],
+    ids=["provider-has-none", "pin-given", "pin-missing"],
+)
+def test_the_pin_box_says_none_when_the_provider_uses_no_pin(changes, expected):
+    pdf = loa.sign_loa({**REQUEST, **changes}, numbers(1), **SIGNER)
+
+    assert words_inside(pdf, "pin") == expected

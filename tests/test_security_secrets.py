@@ -1,6 +1,7 @@
 import email
 import io
 import re
+import subprocess
 from email import policy
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from tests.conftest import build_app
 from tests.conftest import make_config
 from tests.intake_data import LOA_DETAILS
 from tests.intake_data import PROVIDER
+from tests.staff_fixtures import FOC_DATE
 from tests.staff_fixtures import add_staff_user
 from tests.staff_fixtures import change_status
 from tests.staff_fixtures import sign_in
@@ -315,7 +317,7 @@ STATUS_WALK = [
     ("submitted", "rejected", {"reason": "pin"}),
     ("rejected", "in_review", {}),
     ("in_review", "sent_to_carrier", {}),
-    ("sent_to_carrier", "foc_confirmed", {"foc_date": "2027-01-15"}),
+    ("sent_to_carrier", "foc_confirmed", {"foc_date": FOC_DATE}),
     ("foc_confirmed", "completed", {}),
 ]
 
@@ -384,3 +386,51 @@ def test_uploaded_documents_are_stored_encrypted(chat, app):
     with app.app_context():
         [document] = db.session.query(Document)
         assert document.content.startswith(b"%PDF")
+
+
+def pdftotext(data: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "attached.pdf"
+    path.write_bytes(data)
+    done = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+@pytest.mark.parametrize(
+    "pin", ["4821", "739164", "90817263", "A7Q2K9"], ids=["4", "6", "8", "letters"]
+)
+def test_the_signers_emailed_loa_shows_no_digit_of_the_pin_in_pdftotext(
+    chat, app, tmp_path, pin
+):
+    walk_to_review(chat, provider={**SECRET_PROVIDER, "pin": pin})
+    chat.choose("submit")
+    chat.form(signature_name="Jane Doe", signature_consent=True)
+    assert chat.state == "submitted", chat.last
+
+    customer = [
+        m for m in outbox_messages(app) if LOA_DETAILS["contact_email"] in m["To"]
+    ]
+    attached = [
+        part.get_payload(decode=True)
+        for part in customer[0].iter_attachments()
+        if part.get_content_type() == "application/pdf"
+    ]
+    assert len(attached) == 1
+    shown = pdftotext(attached[0], tmp_path)
+    body = customer[0].get_body(preferencelist=("plain",)).get_content()
+    lines = [line for line in shown.splitlines() if line.strip()]
+    below_label = lines[[i for i, x in enumerate(lines) if "PIN or" in x][0] + 1]
+    assert re.split(r"\s{2,}", below_label.strip()) == [
+        "••••••",
+        "••••••••••••99",
+        "Mobile",
+    ]
+    assert "•••••••••09" in shown
+    for text_ in (shown, body):
+        assert ACCOUNT_NUMBER not in re.sub(r"\s", "", text_)
+        assert pin not in text_
+        assert "•" + pin[-2:] not in text_

@@ -50,3 +50,39 @@ def test_a_signed_out_session_leaves_no_staff_identity_in_the_cookie(app, client
         assert "_user_id" not in session
         assert "_fresh" not in session
     assert client.get("/staff/").status_code == 302
+
+
+def test_a_session_cookie_copied_before_sign_out_no_longer_opens_the_area(app, client):
+    with app.app_context():
+        add_staff("porter@rallycorp.example", PASSWORD)
+        add_request()
+    sign_in(client, "porter@rallycorp.example", PASSWORD)
+    assert client.get("/staff/").status_code == 200
+    with client.session_transaction() as session:
+        copied = dict(session)
+
+    client.post("/staff/logout")
+    with client.session_transaction() as session:
+        session.clear()
+        session.update(copied)
+    replayed = client.get("/staff/")
+
+    assert "staff_login" in copied
+    assert replayed.status_code == 302
+    assert replayed.headers["Location"].startswith("/staff/login")
+
+
+def test_signing_out_one_session_leaves_another_session_of_the_same_user_open(
+    app, client
+):
+    with app.app_context():
+        add_staff("porter@rallycorp.example", PASSWORD)
+        add_request()
+    other = app.test_client()
+    sign_in(client, "porter@rallycorp.example", PASSWORD)
+    sign_in(other, "porter@rallycorp.example", PASSWORD)
+
+    client.post("/staff/logout")
+
+    assert client.get("/staff/").status_code == 302
+    assert other.get("/staff/").status_code == 200

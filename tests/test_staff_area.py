@@ -1,6 +1,8 @@
 import io
 import json
 import zipfile
+from datetime import UTC
+from datetime import datetime
 from datetime import timedelta
 
 import pytest
@@ -17,6 +19,7 @@ from assistant.models import StaffUser
 from assistant.models import utcnow
 from tests.staff_fixtures import ACCOUNT_NUMBER
 from tests.staff_fixtures import BILL_BYTES
+from tests.staff_fixtures import FOC_DATE
 from tests.staff_fixtures import LOA_BYTES
 from tests.staff_fixtures import PIN
 from tests.staff_fixtures import STAFF_EMAIL
@@ -271,7 +274,7 @@ def test_rejecting_records_who_and_why_and_emails_the_customer_the_guidance(
     )
     assert response.status_code == 302
     page = text_of(staff.get(response.headers["Location"]))
-    assert "Status changed to “Needs a correction”." in page
+    assert "Status changed to “Rejected”." in page
     assert "PIN or passcode wrong or expired" in page
 
     with app.app_context():
@@ -302,15 +305,15 @@ def test_a_confirmed_port_date_is_saved_and_sent_to_the_customer(app, client):
         reference = add_request(status="sent_to_carrier").reference
     sign_in(client)
     response = change_status(
-        client, reference, "sent_to_carrier", "foc_confirmed", foc_date="2027-01-15"
+        client, reference, "sent_to_carrier", "foc_confirmed", foc_date=FOC_DATE
     )
     assert response.status_code == 302
     with app.app_context():
         request = find_request(reference)
-        assert (request.status, request.foc_date) == ("foc_confirmed", "2027-01-15")
-        assert request.events[-1].foc_date == "2027-01-15"
+        assert (request.status, request.foc_date) == ("foc_confirmed", FOC_DATE)
+        assert request.events[-1].foc_date == FOC_DATE
         [email] = outbox("Update on your porting request")
-        assert "Port date: 2027-01-15." in body_text(parsed(email.raw))
+        assert f"Port date: {FOC_DATE}." in body_text(parsed(email.raw))
 
 
 @pytest.mark.parametrize(
@@ -352,6 +355,121 @@ def test_a_status_change_the_lifecycle_or_the_form_forbids_is_refused(
     with app.app_context():
         assert find_request(reference).status == start
         assert outbox("Update") == []
+
+
+# 02:00 UTC on 4 December is still 3 December in New York, the default zone.
+EVENING_IN_NEW_YORK = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("foc_date", "accepted"),
+    [("2020-01-01", False), ("2026-12-02", False), ("2026-12-03", True)],
+)
+def test_a_confirmed_port_date_before_today_in_the_providers_zone_is_refused(
+    app, client, foc_date, accepted
+):
+    app.config["NOW"] = lambda: EVENING_IN_NEW_YORK
+    with app.app_context():
+        add_staff_user()
+        reference = add_request(status="sent_to_carrier").reference
+    sign_in(client)
+    response = change_status(
+        client, reference, "sent_to_carrier", "foc_confirmed", foc_date=foc_date
+    )
+
+    with app.app_context():
+        request = find_request(reference)
+        if accepted:
+            assert response.status_code == 302
+            assert request.foc_date == foc_date
+            return
+        assert response.status_code == 400
+        assert (request.status, request.foc_date) == ("sent_to_carrier", None)
+        assert outbox("Update") == []
+    message = (
+        f"The confirmed port date {foc_date} is before today (2026-12-03, "
+        "America/New_York). Enter the FOC date from the carrier&#39;s confirmation."
+    )
+    page = text_of(response)
+    assert page.count(message) == 2
+    assert page.index('role="alert"') < page.index(message) < page.index("staff-form")
+
+
+def test_a_refused_change_lists_its_errors_at_the_top_linked_to_their_fields(
+    app, client
+):
+    with app.app_context():
+        add_staff_user()
+        reference = add_request(status="sent_to_carrier").reference
+    sign_in(client)
+
+    response = change_status(client, reference, "sent_to_carrier", "foc_confirmed")
+
+    page = text_of(response)
+    summary = page[page.index('<div class="error-summary" role="alert"') :]
+    summary = summary[: summary.index("</div>")]
+    assert page.index("error-summary") < page.index("Request details")
+    assert (
+        '<a href="#foc_date">Confirmed port date (FOC): Enter the port date the '
+        "carrier confirmed.</a>"
+    ) in summary
+    assert 'id="foc_date"' in page
+
+
+def test_a_page_without_errors_has_no_error_summary(staff, reference):
+    assert "error-summary" not in text_of(staff.get(f"/staff/requests/{reference}"))
+
+
+def test_the_status_line_puts_the_reason_right_after_the_status(app, client):
+    with app.app_context():
+        add_staff_user()
+        reference = add_request(status="rejected").reference
+        request = find_request(reference)
+        request.rejection_code = "pin"
+        db.session.commit()
+    sign_in(client)
+
+    page = text_of(client.get(f"/staff/requests/{reference}"))
+
+    assert (
+        "Status: <strong>Rejected</strong>, reason: PIN or passcode wrong or expired"
+    ) in page
+
+
+@pytest.mark.parametrize(
+    ("field", "label"),
+    [
+        ("carrier_refuses", "Provider refuses port-outs (customer says)"),
+        ("no_pin", "Provider uses no PIN"),
+        ("platform_locked", "Locked in another platform&#39;s messaging service"),
+        ("toll_free_texting", "Toll free texting"),
+    ],
+)
+def test_request_details_name_the_recorded_extras_by_label(app, client, field, label):
+    with app.app_context():
+        add_staff_user()
+        reference = add_request().reference
+        request = find_request(reference)
+        request.fields = {**request.fields, field: True}
+        db.session.commit()
+    sign_in(client)
+
+    page = text_of(client.get(f"/staff/requests/{reference}"))
+
+    assert f"<dt>{label}</dt><dd>yes</dd>" in page
+    assert f"<dt>{field}</dt>" not in page
+
+
+def test_the_staff_list_names_statuses_in_the_teams_own_words(app, client):
+    with app.app_context():
+        add_staff_user()
+        add_request(status="sent_to_carrier")
+    sign_in(client)
+
+    page = text_of(client.get("/staff/"))
+
+    assert "<td>Sent to carrier</td>" in page
+    assert "Sent to your current provider" not in page
 
 
 def test_a_change_based_on_a_stale_page_is_refused(app, staff, reference):
@@ -490,7 +608,7 @@ def test_a_request_moves_through_every_status_recorded_and_emailed_each_time(
     steps = [
         ("submitted", "in_review", {}),
         ("in_review", "sent_to_carrier", {}),
-        ("sent_to_carrier", "foc_confirmed", {"foc_date": "2027-01-15"}),
+        ("sent_to_carrier", "foc_confirmed", {"foc_date": FOC_DATE}),
         ("foc_confirmed", "completed", {}),
     ]
     for current, new, values in steps:
@@ -511,7 +629,7 @@ def test_a_request_moves_through_every_status_recorded_and_emailed_each_time(
     assert len(bodies) == 4
     for body, (_, new, _) in zip(bodies, steps, strict=True):
         assert f"{reference}: {STATUS_LABELS[new]}." in body
-    assert "Port date: 2027-01-15." in bodies[2]
+    assert f"Port date: {FOC_DATE}." in bodies[2]
     detail = text_of(staff.get(f"/staff/requests/{reference}"))
     assert '<option value="in_review">' not in detail
     assert change_status(staff, reference, "completed", "cancelled").status_code == 400

@@ -304,6 +304,18 @@ def _draw(page: _TemplatePage) -> None:
         top + 48,
         242,
     )
+    # Written by the app on toll-free letters: the RespOrg taking the numbers over.
+    page.text_field(
+        "resporg_note",
+        "",
+        316 - layout.FIELD_PADDING,
+        top + 82,
+        246,
+        height=14,
+        size=9,
+        flags=layout.READ_ONLY,
+        boxed=False,
+    )
 
     top = page.heading(section_top + 128, "6  Port date and contact")
     page.text_field("requested_date", "Requested port date", LEFT, top, 130)

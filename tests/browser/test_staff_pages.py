@@ -90,11 +90,17 @@ def test_staff_and_status_pages_have_no_serious_axe_violations(
     expect(page.get_by_text("your reveal was recorded")).to_be_visible()
     page.get_by_label("New status").select_option("rejected")
     press(page, "Change status")
-    expect(page.get_by_text("A rejection needs the carrier's reason.")).to_be_visible()
+    summary = page.get_by_role("alert").get_by_role("link")
+    expect(summary).to_have_text(
+        "Rejection reason: A rejection needs the carrier's reason."
+    )
+    expect(page.locator("#reason-error")).to_contain_text(
+        "A rejection needs the carrier's reason."
+    )
     check()
     page.get_by_label("Rejection reason").select_option("pin")
     press(page, "Change status")
-    done = "Status changed to “Needs a correction”. The customer has been e-mailed."
+    done = "Status changed to “Rejected”. The customer has been e-mailed."
     expect(page.get_by_role("status")).to_have_text(done)
     check()
     press(page, "Sign out")
