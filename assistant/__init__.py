@@ -135,7 +135,15 @@ def register_commands(app: Flask) -> None:
 
 
 def check_start_up(app: Flask) -> None:
-    """Refuse to start with a broken operator LOA template, not at a download."""
+    """Refuse to start with settings that would fail a customer later."""
+    if app.config["HTTPS"] and not app.config["BASE_URL"]:
+        # Without it, links in e-mails are built from the request's Host header,
+        # which a visitor chooses; a local run may rely on that, production not.
+        raise RuntimeError(
+            "ASSISTANT_HTTPS is on but ASSISTANT_BASE_URL is empty: set it to the "
+            "public address, e.g. https://assistant.example.com, for the links in "
+            "e-mails."
+        )
     if app.config["LOA_TEMPLATE"] or app.config["LOA_FIELD_MAP"]:
         from assistant import loa
 

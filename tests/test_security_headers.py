@@ -98,7 +98,11 @@ def test_there_is_no_https_redirect_or_hsts_in_local_runs_and_tests(client):
 
 
 def test_production_https_redirects_plain_http_and_sends_hsts(tmp_path):
-    app = build_app(make_config(tmp_path, HTTPS=True, TESTING=False))
+    app = build_app(
+        make_config(
+            tmp_path, HTTPS=True, TESTING=False, BASE_URL="https://help.example.com"
+        )
+    )
     client = app.test_client()
 
     plain = client.get("/chat", base_url="http://porting.rallycorp.example")
@@ -202,3 +206,9 @@ def test_uploads_and_loa_downloads_set_no_cookie_either(client):
     for response in (link, letter):
         assert "Set-Cookie" not in response.headers
     assert client.get_cookie("session") is None
+
+
+def test_production_without_a_public_address_refuses_to_start(tmp_path):
+    # E-mail links would otherwise be built from a Host header a visitor chose.
+    with pytest.raises(RuntimeError, match="ASSISTANT_BASE_URL is empty"):
+        build_app(make_config(tmp_path, HTTPS=True, TESTING=False))

@@ -186,7 +186,7 @@ def test_staff_forms_work_with_their_csrf_token(tmp_path):
 
 
 def test_over_https_the_session_cookie_is_secure_httponly_and_samesite(tmp_path):
-    app, _ = staff_app(tmp_path, HTTPS=True)
+    app, _ = staff_app(tmp_path, HTTPS=True, BASE_URL="https://help.example.com")
     client = app.test_client()
     response = client.post(
         "/staff/login",
@@ -202,7 +202,7 @@ def test_over_https_the_session_cookie_is_secure_httponly_and_samesite(tmp_path)
 
 
 def test_over_plain_http_with_https_on_the_login_redirects_to_https(tmp_path):
-    app, _ = staff_app(tmp_path, HTTPS=True)
+    app, _ = staff_app(tmp_path, HTTPS=True, BASE_URL="https://help.example.com")
     response = app.test_client().get("/staff/login")
     assert response.status_code in (301, 302)
     assert response.headers["Location"].startswith("https://")
