@@ -1,5 +1,6 @@
 """The porting team's area: sign-in, the request list, a request, its package."""
 
+import functools
 import hmac
 import io
 import logging
@@ -51,6 +52,8 @@ from assistant.models import StatusEvent
 from assistant.models import utcnow
 from assistant.numbers import format_number
 from assistant.submission import status_lines
+from flows.engine import mermaid
+from flows.intake import INTAKE
 from flows.intake import MESSAGING_LABELS
 from flows.intake import TYPE_LABELS
 from forms.staff import FilterForm
@@ -358,6 +361,48 @@ def _filtered(form: FilterForm):
             )
         query = query.where(or_(*matches))
     return query
+
+
+# How the intake flows, drawn from the machine the chat runs.
+@bp.get("/flows")
+def flows():
+    return render_template("staff/flows.html", flows=_flow_tables())
+
+
+@functools.cache
+def _flow_tables() -> list[dict]:
+    # Drawing the diagram builds a machine of its own: once per process is enough.
+    return [_flow_table(INTAKE)]
+
+
+def _flow_table(flow) -> dict:
+    """A flow's steps, each state's ways on, and its Mermaid diagram."""
+    labels = dict(flow.steps)
+    ways_on: dict[str, list[dict]] = {state: [] for state in flow.states}
+    from_anywhere = []
+    for transition in flow.transitions:
+        way = {
+            "trigger": transition["trigger"],
+            "dest": transition["dest"],
+            "when": transition.get("conditions") or [],
+            "unless": transition.get("unless") or [],
+        }
+        sources = transition["source"]
+        if sources == "*":
+            from_anywhere.append(way)
+            continue
+        for source in [sources] if isinstance(sources, str) else sources:
+            ways_on[source].append(way)
+    states = [
+        {"name": state, "step": labels[flow.step_of[state]], "ways_on": ways_on[state]}
+        for state in flow.states
+    ]
+    return {
+        "name": flow.name,
+        "states": states,
+        "from_anywhere": from_anywhere,
+        "mermaid": mermaid(flow),
+    }
 
 
 # One request.

@@ -17,6 +17,8 @@ from assistant.models import Document
 from assistant.models import PortRequest
 from assistant.models import StaffUser
 from assistant.models import utcnow
+from flows.engine import mermaid
+from flows.intake import INTAKE
 from tests.staff_fixtures import ACCOUNT_NUMBER
 from tests.staff_fixtures import BILL_BYTES
 from tests.staff_fixtures import FOC_DATE
@@ -649,3 +651,24 @@ def test_an_open_request_can_be_cancelled_and_then_stays_closed(app, client, sta
         assert find_request(reference).status == "cancelled"
         [email] = outbox("Update on your porting request")
         assert f"{reference}: Cancelled." in body_text(parsed(email.raw))
+
+
+def test_the_staff_area_shows_the_intake_flow_drawn_from_its_machine(client, reference):
+    sign_in(client)
+
+    response = client.get("/staff/flows")
+
+    page = text_of(response)
+    assert response.status_code == 200
+    for state in INTAKE.states:
+        assert f'id="state-{state}"' in page
+    assert '<code>proceed</code>: <a href="#state-number_type">' in page
+    assert "when type_unknown" in page
+    assert escape(mermaid(INTAKE)) in page
+
+
+def test_the_flow_page_needs_a_staff_login(client):
+    response = client.get("/staff/flows")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/staff/login?next=")

@@ -103,6 +103,9 @@ def test_staff_and_status_pages_have_no_serious_axe_violations(
     done = "Status changed to “Rejected”. The customer has been e-mailed."
     expect(page.get_by_role("status")).to_have_text(done)
     check()
+    page.get_by_role("link", name="Intake flow").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("How the intake flows")
+    check()
     press(page, "Sign out")
     expect(page.get_by_role("status")).to_have_text("You're signed out.")
 
@@ -123,6 +126,7 @@ def test_staff_and_status_pages_have_no_serious_axe_violations(
         "Requests",
         reference,
         reference,
+        "Intake flow",
         "Check your porting request",
         f"{reference}: Needs a correction",
     ]
