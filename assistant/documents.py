@@ -169,6 +169,11 @@ _REJECTIONS = {
 }
 
 
+def too_large_message(max_file_bytes: int) -> str:
+    """The sentence for a file over the size limit, whichever layer refused it."""
+    return _REJECTIONS["file_too_large"][2].format(max_file=_size_words(max_file_bytes))
+
+
 def _reject(reason: str, limits: Limits) -> DocumentRejected:
     code, status, message = _REJECTIONS[reason]
     message = message.format(

@@ -103,15 +103,9 @@ def register_error_handlers(app) -> None:
 
 def _file_too_large() -> str:
     """The refusal of an upload the server stopped reading, naming the limit."""
-    limit = current_app.config["MAX_FILE_BYTES"]
-    if limit >= 2**20:
-        size = f"{round(limit / 2**20, 1):g} MB"
-    else:
-        size = f"{max(1, round(limit / 2**10))} KB"
-    return (
-        f"That file is larger than we can take ({size} at most). Please send a "
-        "smaller copy, such as a PDF of just the pages with your numbers."
-    )
+    from assistant.documents import too_large_message
+
+    return too_large_message(current_app.config["MAX_FILE_BYTES"])
 
 
 def _retry_after(error) -> int:

@@ -150,8 +150,8 @@ def test_an_upload_over_the_size_limit_is_413_in_json_naming_the_limit(
     error = error_of(response)
     assert error["code"] == "too_large"
     assert error["message"] == (
-        f"That file is larger than we can take ({limit_words} at most). Please "
-        "send a smaller copy, such as a PDF of just the pages with your numbers."
+        f"This file is larger than {limit_words}. Please upload a smaller copy; a "
+        "PDF from your provider or a phone photo usually fits."
     )
     assert chat.text("415 867 5309")["state"] == "number_type"
 
