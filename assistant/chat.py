@@ -9,6 +9,7 @@ from dataclasses import field
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
+from assistant import knowledge
 from assistant import steps
 from assistant.crypto import SECRET_FIELDS
 from assistant.crypto import mask
@@ -211,7 +212,8 @@ def _as_choice(event: Event, current: dict) -> Event:
     """Typed text naming a choice counts as it: its id, label, part of it, yes/no.
 
     Part of a label, or a yes or no where one label starts with that word,
-    counts only when exactly one choice fits, so nothing is guessed.
+    counts only when exactly one choice fits, so nothing is guessed; text put
+    as a question ("voip?") stays a question for the knowledge base.
     """
     if event.kind != "text":
         return event
@@ -220,15 +222,12 @@ def _as_choice(event: Event, current: dict) -> Event:
     for option in options:
         if said in (option["id"].lower(), option["label"].lower()):
             return Event("choice", option["id"])
-    if current.get("kind") != "choice":
+    if current.get("kind") != "choice" or knowledge.reads_as_question(said):
         return event
     answer = steps.yes_or_no(said)
-    if answer:
-        if answer in {c["id"] for c in options}:
-            return Event("choice", answer)
-        starting = [c for c in options if _words(c["label"])[:1] == [answer]]
-        if len(starting) == 1:
-            return Event("choice", starting[0]["id"])
+    picked = steps.yes_no_choice(answer, options) if answer else None
+    if picked:
+        return Event("choice", picked)
     typed = " ".join(_words(said))
     if len(typed) >= MIN_PARTIAL_CHARS:
         holding = [

@@ -81,6 +81,15 @@ HELP_PHRASES = re.compile(
 )
 
 
+def reads_as_question(text: str) -> bool:
+    """Whether text is put as a question: a question mark, or a question word first."""
+    said = text.strip().lower()
+    if "?" in said:
+        return True
+    words = _WORD.findall(said)
+    return bool(words) and words[0] in QUESTION_WORDS
+
+
 class KnowledgeBaseError(Exception):
     """The knowledge-base file can't be read or doesn't have the expected shape."""
 
@@ -195,15 +204,9 @@ class KnowledgeBase:
 
     def looks_like_question(self, text: str) -> bool:
         """Tell whether free text reads like a question rather than an answer."""
-        said = text.strip().lower()
-        if not said:
-            return False
-        if "?" in said:
+        if reads_as_question(text):
             return True
-        words = _WORD.findall(said)
-        if words and words[0] in QUESTION_WORDS:
-            return True
-        return bool(HELP_PHRASES.search(said))
+        return bool(HELP_PHRASES.search(text.strip().lower()))
 
     def evaluate(self, rows: list[dict]) -> EvalReport:
         """Ask every `{"q", "topic"}` row and compare with the expected topic."""

@@ -26,6 +26,8 @@ from phonenumbers import PhoneNumberFormat
 from phonenumbers import PhoneNumberType
 from phonenumbers import ValidationResult
 
+from forms.validators import DASHES
+
 logger = logging.getLogger(__name__)
 
 LINE_TYPES = {
@@ -74,13 +76,7 @@ _LOCAL_LENGTH = 7
 _CSV_DELIMITERS = ",;\t|"
 # Dashes and brackets that word processors and web pages put into a pasted
 # number, read as the plain ones; NFKC has already folded full-width forms.
-_PUNCTUATION = str.maketrans(
-    {
-        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
-        "[": "(",
-        "]": ")",
-    }
-)
+_PUNCTUATION = str.maketrans({**dict.fromkeys(DASHES, "-"), "[": "(", "]": ")"})
 
 
 class NumberListError(ValueError):

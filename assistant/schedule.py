@@ -93,6 +93,12 @@ def check_requested_date(
     )
     latest = latest_port_date(now, tz=tz, max_days=max_days)
 
+    if d < _local(now, tz).date():
+        return (
+            f"{format_date(d)} is already in the past. Please pick a business day "
+            f"from {format_date(earliest)} on, or leave it empty for the earliest "
+            "date."
+        )
     if d < earliest:
         return (
             f"{format_date(d)} is sooner than we can manage: the earliest date "

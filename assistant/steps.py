@@ -17,6 +17,7 @@ from flows.engine import fire
 from flows.intake import EVIDENCE_OF
 from flows.intake import TYPE_LABELS
 from flows.intake import input_for
+from forms.validators import EXAMPLE_PHONE
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,19 @@ def yes_or_no(text: str) -> str | None:
     if said in NO or said.startswith(("no ", "nope ")):
         return "no"
     return None
+
+
+def yes_no_choice(answer: str, options: list[dict]) -> str | None:
+    """The choice a plain yes or no picks: its own id, or the one label it starts."""
+    if answer in {c["id"] for c in options}:
+        return answer
+    starting = [c for c in options if _first_word(c["label"]) == answer]
+    return starting[0]["id"] if len(starting) == 1 else None
+
+
+def _first_word(label: str) -> str | None:
+    match = re.match(r"[\w'-]+", label.strip().lower())
+    return match.group() if match else None
 
 
 def kb() -> "knowledge.KnowledgeBase":
@@ -227,20 +241,29 @@ def greet(turn: Turn, opening: bool) -> None:
 def answer_hint(turn: Turn) -> str:
     """A sentence naming the answers the current step takes."""
     current = input_for(turn.model.state, turn.slots)
-    labels = [c["label"] for c in current.get("choices", [])]
+    options = current.get("choices", [])
+    labels = [c["label"] for c in options]
     if current.get("kind") == "choice" and labels:
         listed = ", ".join(f"“{label}”" for label in labels[:-1])
         listed = f"{listed} or “{labels[-1]}”" if listed else f"“{labels[-1]}”"
-        return f"Please choose {listed}, or type yes or no where that fits."
+        # Yes and no are offered only where each of them picks one of the choices.
+        if all(yes_no_choice(word, options) for word in ("yes", "no")):
+            return f"Please choose {listed}, or type yes or no where that fits."
+        return f"Please choose {listed}."
     field_name = current.get("field")
     if field_name == "contact_email":
         return (
             "Please type the e-mail address our team should write to, like "
             "name@company.com, or choose Back to carry on without it."
         )
-    if field_name in ("numbers", "remaining_numbers", "new_btn"):
+    if field_name in ("numbers", "remaining_numbers"):
         return (
-            "Please type the phone numbers with their area code, like (415) 234-5678."
+            f"Please type the phone numbers with their area code, like {EXAMPLE_PHONE}."
+        )
+    if field_name == "new_btn":
+        return (
+            "Please type the one number that stays and should become the "
+            f"account's main number, with its area code, like {EXAMPLE_PHONE}."
         )
     if current.get("kind") == "form":
         return "Please fill in the form shown, or ask me a question about porting."
@@ -300,31 +323,92 @@ def numbers_step(turn: Turn, event) -> bool:
     else:
         return False
 
+    first_group, sent = _requests_so_far(turn)
+    already = [n for n in result.numbers if n.e164 in sent]
+    result.numbers = [n for n in result.numbers if n.e164 not in sent]
     for line in result.summary_lines():
         turn.say(line, "notice")
+    for number in already:
+        turn.say(
+            f"{number.display} is already on request {sent[number.e164]} that you "
+            "sent, so I've left it out here. You can check that request's status "
+            "at any time.",
+            "notice",
+        )
     if not result.numbers:
         turn.errors["numbers"] = [i.message for i in result.issues] or [
             "I couldn't find a phone number there."
         ]
         turn.say(
             "I couldn't find a number I can use there. Please check it and "
-            "send it again, for example (415) 555-0123.",
+            f"send it again, for example {EXAMPLE_PHONE}.",
             "error",
         )
         turn.model.ask()
         return True
 
     turn.slots.pop("numbers_draft", None)
-    _store_numbers(turn, result)
+    _store_numbers(turn, result, first_group)
     return turn.proceed()
 
 
-def _store_numbers(turn: Turn, result) -> None:
-    parsed = [n.to_dict() for n in result.numbers]
+def _requests_so_far(turn: Turn) -> tuple[int, dict[str, str]]:
+    """The index the next request of this conversation takes, and its open numbers.
+
+    The numbers map to the reference of the open request they are on; a request
+    being corrected keeps its own index and numbers.
+    """
+    from sqlalchemy import select
+
+    from assistant.extensions import db
+    from assistant.models import OPEN_STATUSES
+    from assistant.models import PortRequest
+
+    correcting = turn.slots.get("resubmitting")
+    if correcting:
+        return turn.slots.get("group", 0), {}
+    requests = db.session.scalars(
+        select(PortRequest).where(PortRequest.conversation_id == turn.conversation.id)
+    ).all()
+    first = max((r.group_index for r in requests), default=-1) + 1
+    sent = {
+        number.e164: request.reference
+        for request in requests
+        if request.status in OPEN_STATUSES
+        for number in request.numbers
+    }
+    return first, sent
+
+
+def _store_numbers(turn: Turn, result, first: int) -> None:
+    """Put the entered numbers on requests from index `first` on.
+
+    Earlier indexes belong to requests already sent, so they stay. Entered
+    again for the current request, the numbers replace it and the ones to come
+    (all listed to change); entered after a request was sent, they go before
+    the requests still to come, which keep their other numbers.
+    """
+    entered = {n.e164 for n in result.numbers}
+    old_groups = turn.slots.get("groups", [])
+    before = [*old_groups[:first], *[[] for _ in range(first - len(old_groups))]]
+    waiting_groups = old_groups[first:] if first > turn.slots.get("group", 0) else []
+    after = [
+        kept
+        for group in waiting_groups
+        if (kept := [e for e in group if e not in entered])
+    ]
+    waiting = {e for group in after for e in group}
     groups = eligibility.split_requests(result.numbers)
-    turn.slots["parsed"] = parsed
-    turn.slots["groups"] = [[n.e164 for n in group] for group in groups]
-    turn.slots["group"] = 0
+    turn.slots["parsed"] = [
+        *(n for n in turn.slots.get("parsed", []) if n["e164"] in waiting),
+        *(n.to_dict() for n in result.numbers),
+    ]
+    turn.slots["groups"] = [
+        *before,
+        *([n.e164 for n in group] for group in groups),
+        *after,
+    ]
+    turn.slots["group"] = first
     turn.slots["to_confirm"] = [
         f"{n.raw} → {n.display}" if n.vanity else n.display
         for n in result.needs_confirmation
@@ -448,10 +532,17 @@ def ineligible_some(turn: Turn, event) -> bool:
 
 
 def _back_to_numbers(turn: Turn) -> None:
-    """The numbers step again, with every number entered listed to change."""
-    entered = [numbering.format_number(n["e164"]) for n in turn.slots.get("parsed", [])]
+    """The numbers step again, listing the numbers not yet sent to change."""
+    waiting = turn.slots["groups"][turn.slots.get("group", 0) :]
+    entered = [numbering.format_number(e164) for group in waiting for e164 in group]
     turn.slots["numbers_draft"] = "\n".join(entered)
-    turn.slots.setdefault("history", []).append(turn.model.state)
+    # Back from the numbers then goes where it went when they were first asked,
+    # never to the steps that judged the numbers being replaced.
+    history = turn.slots.setdefault("history", [])
+    while history and history[-1] not in ("numbers", "submitted"):
+        history.pop()
+    if history and history[-1] == "numbers":
+        history.pop()
     turn.slots.pop("eligibility", None)
     turn.say(
         "No problem, nothing is lost. The numbers you entered were: "
@@ -786,8 +877,7 @@ def _loa_problems(values: dict) -> dict[str, list[str]]:
         problems.setdefault(name, []).extend(sentences)
     if values.get("requested_date"):
         config = current_app.config
-        sentence = _past_date_sentence(values["requested_date"], config["TIMEZONE"])
-        sentence = sentence or schedule.check_requested_date(
+        sentence = schedule.check_requested_date(
             values["requested_date"],
             schedule_now(),
             tz=config["TIMEZONE"],
@@ -813,19 +903,6 @@ def unprintable_problems(values: dict) -> dict[str, list[str]]:
             "on your bill using other characters."
         ]
     return problems
-
-
-def _past_date_sentence(wished, tz: str) -> str | None:
-    from zoneinfo import ZoneInfo
-
-    today = schedule_now().astimezone(ZoneInfo(tz)).date()
-    if wished >= today:
-        return None
-    return (
-        f"{schedule.format_date(wished)} is already in the past. Please pick a "
-        "business day at least a week from now, or leave it empty for the "
-        "earliest date."
-    )
 
 
 def schedule_now():
@@ -912,22 +989,11 @@ def _prepare_review(turn: Turn) -> None:
         f"Name on bill: {fields.get('name_on_bill', '')}; business: "
         f"{fields.get('business_name', '')}",
         "Service address: "
-        + ", ".join(
-            part
-            for part in (
-                " ".join(
-                    p
-                    for p in (fields.get("service_street"), fields.get("service_unit"))
-                    if p
-                ),
-                fields.get("service_city"),
-                " ".join(
-                    p
-                    for p in (fields.get("service_state"), fields.get("service_zip"))
-                    if p
-                ),
-            )
-            if part
+        + _joined(
+            ", ",
+            _joined(" ", fields.get("service_street"), fields.get("service_unit")),
+            fields.get("service_city"),
+            _joined(" ", fields.get("service_state"), fields.get("service_zip")),
         ),
         f"Signing: {fields.get('authorized_name', '')}, "
         f"{fields.get('authorized_title', '')}; "
@@ -939,6 +1005,11 @@ def _prepare_review(turn: Turn) -> None:
     for item in turn.slots.get("not_ported", []):
         lines.append(f"Not included: {item['reason']}")
     turn.slots["review_lines"] = lines
+
+
+def _joined(separator: str, *parts: str | None) -> str:
+    """The parts that hold something, joined by the separator."""
+    return separator.join(part for part in parts if part)
 
 
 def _staying_lines(fields: dict) -> list[str]:

@@ -153,9 +153,11 @@ PMB_MESSAGE = (
     "suite or unit of that place instead, or leave it empty."
 )
 STREET_NAME_MESSAGE = "Please add the street name to the number, like 123 Main St."
+# The one example number every phone sentence shows, outside the fictional range.
+EXAMPLE_PHONE = "(415) 555-2671"
 PHONE_MESSAGE = (
     "That doesn't look like a phone number. Please enter it with its area code, "
-    "like (415) 555-2671."
+    f"like {EXAMPLE_PHONE}."
 )
 STATE_MESSAGE = "Please enter a US state, as its name or 2-letter code (like CA)."
 ZIP_MESSAGE = "Please enter a 5-digit ZIP code, like 94103 or 94103-1234."
@@ -163,6 +165,11 @@ EMAIL_MESSAGE = (
     "That e-mail address doesn't look complete. Please check it, for example "
     "name@company.com."
 )
+
+# Typographic dashes that pasted text brings in, each read as a plain hyphen;
+# NFKC has already folded the full-width and small forms.
+DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+DASH_TABLE = str.maketrans(dict.fromkeys(DASHES, "-"))
 
 _BOX_WORDS = (
     r"p\.?\s*o\.?\s*b(?:ox|\.)?"
@@ -185,7 +192,6 @@ _PMB = re.compile(
 _BOX_LINE = re.compile(r"\s*box\s*(?:#|no\.?)?\s*\d+[a-z]?\s*", re.IGNORECASE)
 # ASCII digits only: \d would also take other scripts' digits into the ZIP.
 _ZIP = re.compile(r"([0-9]{5})(?:[\s-]?([0-9]{4}))?")
-_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
 _NOT_LETTER = re.compile(r"[^a-z]+")
 _STATE_NAMES = {
     _NOT_LETTER.sub(" ", n.lower()).strip(): c for c, n in US_STATES.items()
@@ -265,7 +271,7 @@ def normalise_state(s: str | None) -> str | None:
 def normalise_zip(s: str | None) -> str | None:
     """A ZIP code as 12345 or 12345-6789, or None when it isn't one."""
     # Full-width digits and typographic dashes come in with pasted text.
-    text = unicodedata.normalize("NFKC", s or "").translate(_DASHES).strip()
+    text = unicodedata.normalize("NFKC", s or "").translate(DASH_TABLE).strip()
     match = _ZIP.fullmatch(text)
     if not match or match.group(1) == "00000":
         return None
@@ -288,12 +294,12 @@ def check_service_address(
     street = (street or "").strip()
     if not street:
         add("service_street", "Please enter the street address, like 12 Main St.")
-    elif mail_drop_message(street):
-        add("service_street", mail_drop_message(street))
+    elif street_drop := mail_drop_message(street):
+        add("service_street", street_drop)
     elif not has_street_name(street):
         add("service_street", STREET_NAME_MESSAGE)
-    if unit and mail_drop_message(unit):
-        add("service_unit", mail_drop_message(unit))
+    if unit_drop := mail_drop_message(unit or ""):
+        add("service_unit", unit_drop)
 
     city = (city or "").strip()
     if not any(c.isalpha() for c in city):

@@ -205,7 +205,8 @@ def test_every_loa_problem_including_the_wished_date_comes_back_in_one_reply(
     }
     assert reply["errors"]["requested_date"] == [
         "Wednesday, January 1, 2020 is already in the past. Please pick a business "
-        "day at least a week from now, or leave it empty for the earliest date."
+        "day from Thursday, December 17, 2026 on, or leave it empty for the "
+        "earliest date."
     ]
     assert "Almost there: please check the 5 highlighted fields." in chat.said()
 

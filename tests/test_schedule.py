@@ -176,9 +176,21 @@ NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
             "date we can ask for is Thursday, December 3, 2026.",
         ),
         (
-            date(2026, 11, 20),
-            "Friday, November 20, 2026 is sooner than we can manage: the earliest "
+            date(2026, 11, 25),
+            "Wednesday, November 25, 2026 is sooner than we can manage: the earliest "
             "date we can ask for is Thursday, December 3, 2026.",
+        ),
+        (
+            date(2026, 11, 24),
+            "Tuesday, November 24, 2026 is already in the past. Please pick a "
+            "business day from Thursday, December 3, 2026 on, or leave it empty "
+            "for the earliest date.",
+        ),
+        (
+            date(2026, 11, 20),
+            "Friday, November 20, 2026 is already in the past. Please pick a "
+            "business day from Thursday, December 3, 2026 on, or leave it empty "
+            "for the earliest date.",
         ),
         (
             date(2026, 12, 28),
@@ -199,6 +211,21 @@ NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 )
 def test_a_wished_port_date_is_checked_with_a_sentence_naming_the_fix(wished, message):
     assert check_requested_date(wished, NOW) == message
+
+
+def test_a_day_is_past_only_once_it_has_ended_in_the_providers_time_zone():
+    # 03:00 UTC on the 26th is still the evening of the 25th in New York.
+    late_evening = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+
+    assert check_requested_date(date(2026, 11, 25), late_evening) == (
+        "Wednesday, November 25, 2026 is sooner than we can manage: the earliest "
+        "date we can ask for is Friday, December 4, 2026."
+    )
+    assert check_requested_date(date(2026, 11, 25), late_evening, tz="UTC") == (
+        "Wednesday, November 25, 2026 is already in the past. Please pick a "
+        "business day from Friday, December 4, 2026 on, or leave it empty for "
+        "the earliest date."
+    )
 
 
 def test_a_wished_date_on_a_holiday_names_the_holiday():
