@@ -7,8 +7,12 @@ customer finishes a stage before any starts the next, so message turns, the
 bill upload and the signing turn (which renders the LOA) are timed apart.
 Beside them, in the same run and against the same server, the same customers
 call ``GET /healthz`` (one ``SELECT 1``), the baseline for a turn's throughput.
-A last run paces 50 customers like very fast typists (0.5-1.5 s between turns),
-which is what "50 customers at once" costs a customer in latency.
+A paced run has 50 customers start together and type like very fast typists
+(0.5-1.5 s between turns), so they reach the upload and the signature at about
+the same moment: a burst. The steady run keeps 50 customers in an intake all the
+time, each walking three intakes in a row from its own starting moment, and times
+only the turns made while all 50 were in: what "50 customers at once" costs a
+customer on a busy day.
 Run with ``.venv/bin/python bench/bench_chat.py [--quick]``.
 """
 
@@ -55,6 +59,10 @@ GUNICORN_OPTIONS = os.environ.get("BENCH_GUNICORN", "").split()
 CUSTOMERS = (10, 50, 200)
 PACED_CUSTOMERS = 50
 THINK_SECONDS = (0.5, 1.5)
+# The steady run: each of the 50 walks this many intakes, one after another,
+# starting within about one intake's length of each other.
+STEADY_ROUNDS = 3
+STEADY_SPREAD_SECONDS = 12.0
 HEALTH_CALLS = 12
 STAGE_TIMEOUT = 300
 SIGNATURE = {"signature_name": "Jane Doe", "signature_consent": True}
@@ -225,6 +233,7 @@ class Customer:
     bill: bytes
     session: requests.Session = field(default_factory=requests.Session)
     timings: dict = field(default_factory=dict)
+    marks: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     path: str = ""
 
@@ -241,6 +250,7 @@ class Customer:
             )
             return None
         self.timings.setdefault(kind, []).append(elapsed)
+        self.marks.append((kind, started, elapsed))
         return response.json()
 
     def say(self, body: dict, kind: str = "message") -> None:
@@ -345,6 +355,40 @@ def run_paced(customers: list[Customer], think: tuple[float, float]) -> float:
     return time.perf_counter() - started
 
 
+def run_steady(rounds: list[list[Customer]], think, spread: float) -> tuple:
+    """Each thread walks one intake after another, starting at its own moment.
+
+    The starts are spread over about one intake's length, so that at any moment
+    some customers type their numbers while others upload or sign, as on a real
+    day. Returns the window in which every thread was mid-intake.
+    """
+    began: dict[int, float] = {}
+    ended: dict[int, float] = {}
+
+    def walk(slot: int) -> None:
+        time.sleep(random.uniform(0, spread))
+        began[slot] = time.perf_counter()
+        for customer in rounds[slot]:
+            try:
+                customer.opening(think)
+                customer.upload(think)
+                customer.closing(think)
+                customer.sign(think)
+            except requests.RequestException as error:
+                customer.errors.append(f"{type(error).__name__}: {error}"[:200])
+        ended[slot] = time.perf_counter()
+
+    threads = [
+        threading.Thread(target=walk, args=(slot,), daemon=True)
+        for slot in range(len(rounds))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=STAGE_TIMEOUT * 6)
+    return max(began.values()), min(ended.values())
+
+
 def _run_threads(target, customers: list[Customer]) -> None:
     threads = [
         threading.Thread(target=target, args=(customer,), daemon=True)
@@ -434,6 +478,34 @@ def paced_run(base: str, first_index: int, count: int) -> dict:
     }
 
 
+def steady_run(base: str, first_index: int, count: int) -> dict:
+    """N customers at once all the time, their steps mixed; timed while all are in."""
+    rounds = [
+        make_customers(base, first_index + slot * STEADY_ROUNDS, STEADY_ROUNDS)
+        for slot in range(count)
+    ]
+    opened, closed = run_steady(rounds, THINK_SECONDS, STEADY_SPREAD_SECONDS)
+    customers = [customer for slot in rounds for customer in slot]
+
+    def inside(kind: str) -> list[float]:
+        return [
+            elapsed
+            for customer in customers
+            for mark_kind, started, elapsed in customer.marks
+            if mark_kind == kind and opened <= started and started + elapsed <= closed
+        ]
+
+    return {
+        "customers": count,
+        "think_s": THINK_SECONDS,
+        "window_s": max(closed - opened, 0.0),
+        "message": summary(inside("message")),
+        "upload": summary(inside("upload")),
+        "sign": summary(inside("sign")),
+        "errors": _errors(customers),
+    }
+
+
 def _errors(customers: list[Customer]) -> list[str]:
     return [error for customer in customers for error in customer.errors]
 
@@ -446,14 +518,22 @@ def bench_database(kind: str, counts: tuple[int, ...], paced: int) -> dict:
             runs.append(closed_run(server.base, index, count))
             index += count
             print_closed(kind, runs[-1])
-        paced_figures = None
+        paced_figures = steady_figures = None
         if paced:
             paced_figures = paced_run(server.base, index, paced)
+            index += paced
             print_paced(kind, paced_figures)
+            steady_figures = steady_run(server.base, index, paced)
+            print_steady(kind, steady_figures)
         server_errors = server.errors()
     for line in server_errors[:10]:
         print(f"  server logged: {line}")
-    return {"runs": runs, "paced": paced_figures, "server_errors": server_errors}
+    return {
+        "runs": runs,
+        "paced": paced_figures,
+        "steady": steady_figures,
+        "server_errors": server_errors,
+    }
 
 
 def _row(name: str, figures: dict) -> str:
@@ -489,6 +569,18 @@ def print_paced(kind: str, run: dict) -> None:
     print(
         f"{kind}, {run['customers']} customers at once, {low}-{high} s between turns "
         f"({run['wall_s']:.1f} s):"
+    )
+    for name in ("message", "upload", "sign"):
+        print(_row(f"{name} turn", run[name]))
+    _print_errors(run["errors"])
+
+
+def print_steady(kind: str, run: dict) -> None:
+    low, high = run["think_s"]
+    print(
+        f"{kind}, {run['customers']} customers at once all along, starts spread over "
+        f"{STEADY_SPREAD_SECONDS:.0f} s, {low}-{high} s between turns "
+        f"({run['window_s']:.1f} s with all of them in):"
     )
     for name in ("message", "upload", "sign"):
         print(_row(f"{name} turn", run[name]))

@@ -160,8 +160,10 @@ def target_rows(
                 )
             )
         paced = chat.get(kind, {}).get("paced") or {}
+        steady = chat.get(kind, {}).get("steady") or {}
         for name, figures, baseline in (
-            ("paced", paced.get("message", {}), None),
+            ("steady, starts spread", steady.get("message", {}), None),
+            ("paced, starting together", paced.get("message", {}), None),
             ("no pauses", turn, health),
         ):
             if not figures.get("count"):
@@ -335,14 +337,15 @@ def chat_table(chat: dict) -> list[str]:
                 f"{_three(turn)}, {turn['per_second']:.0f}/s | {ratio:.2f} | "
                 f"{_pair(upload)} | {_pair(sign)} |"
             )
-        paced = chat.get(kind, {}).get("paced")
-        if paced and paced["message"].get("count"):
-            turn = paced["message"]
-            low, high = paced["think_s"]
+        for name, how in (("paced", "together"), ("steady", "starts spread")):
+            run = chat.get(kind, {}).get(name)
+            if not (run and run["message"].get("count")):
+                continue
+            low, high = run["think_s"]
             lines.append(
-                f"| {kind} | {paced['customers']}, {low}–{high} s pauses | – | "
-                f"{_three(turn)} | – | {_pair(paced['upload'])} | "
-                f"{_pair(paced['sign'])} |"
+                f"| {kind} | {run['customers']}, {low}–{high} s pauses, {how} | – | "
+                f"{_three(run['message'])} | – | {_pair(run['upload'])} | "
+                f"{_pair(run['sign'])} |"
             )
     return lines
 
@@ -391,7 +394,8 @@ def errors_found(chat: dict, widget: dict, growth: dict) -> list[str]:
     found = []
     for kind in ("sqlite", "postgresql"):
         section = chat.get(kind, {})
-        for run in [*section.get("runs", []), section.get("paced") or {}]:
+        extra = [section.get("paced") or {}, section.get("steady") or {}]
+        for run in [*section.get("runs", []), *extra]:
             found += [f"chat, {kind}: {error}" for error in run.get("errors", [])]
         found += [f"chat server, {kind}: {e}" for e in section.get("server_errors", [])]
         for row in growth.get(kind, {}).get("rows", []):
