@@ -251,18 +251,27 @@ def submitted_lines(request: PortRequest, signed_at: datetime, slots: dict) -> l
         "Please keep your current service on until we confirm the move: cancelling "
         "early can lose the number.",
     ]
-    if slots.get("not_ported"):
-        left_out = ", ".join(
-            format_number(item["e164"]) for item in slots["not_ported"]
-        )
+    not_ported = slots.get("not_ported") or []
+    if not_ported:
+        left_out = ", ".join(format_number(item["e164"]) for item in not_ported)
         lines.append(
-            f"{len(slots['not_ported'])} number(s) couldn't be included and stay "
-            f"with your current provider: {left_out}. The review above says why "
-            "and what you can do instead."
+            f"{_count(len(not_ported), 'number')} couldn't be included and "
+            f"{'stays' if len(not_ported) == 1 else 'stay'} with your current "
+            f"provider: {left_out}. The review above says why and what you can do "
+            "instead."
         )
-    if slots.get("group", 0) + 1 < len(slots.get("groups", [])):
-        lines.append("There's one more request to go for your other numbers.")
+    left = slots.get("groups", [])[slots.get("group", 0) + 1 :]
+    if left:
+        named = "; ".join(", ".join(format_number(e) for e in group) for group in left)
+        if len(left) == 1:
+            lines.append(f"There's one more request to go, for {named}.")
+        else:
+            lines.append(f"There are {len(left)} more requests to go: {named}.")
     return lines
+
+
+def _count(count: int, noun: str) -> str:
+    return f"1 {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _day(value) -> str:

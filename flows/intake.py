@@ -404,7 +404,8 @@ def prompt_lines(state: str, slots: dict) -> list[str]:
     if state == "sign":
         return [slots.get("disclosure", "")]
     if state == "submitted":
-        return _submitted_lines(slots)
+        # Written by the application when it submitted, requests still to go named.
+        return list(slots.get("submitted_lines", []))
     if state == "human":
         return [
             "Happy to bring in someone from our porting team. What e-mail "
@@ -422,26 +423,6 @@ def prompt_lines(state: str, slots: dict) -> list[str]:
             "and the e-mail address you used."
         ]
     return []
-
-
-def _submitted_lines(slots: dict) -> list[str]:
-    """The confirmation, with the requests still to go counted and named."""
-    lines = [
-        line
-        for line in slots.get("submitted_lines", [])
-        if not line.startswith("There's one more request to go")
-    ]
-    groups = slots.get("groups", [])
-    left = groups[slots.get("group", 0) + 1 :]
-    if left:
-        from assistant.numbers import format_number
-
-        named = "; ".join(", ".join(format_number(e) for e in g) for g in left)
-        if len(left) == 1:
-            lines.append(f"There's one more request to go, for {named}.")
-        else:
-            lines.append(f"There are {len(left)} more requests to go: {named}.")
-    return lines
 
 
 def _ineligible_lines(slots: dict) -> list[str]:

@@ -213,7 +213,7 @@ def test_the_confirmation_names_the_numbers_left_out_and_points_to_the_review(ap
         lines = submitted_lines(request, FIRST_SIGNED, slots)
 
     assert lines[-1] == (
-        "2 number(s) couldn't be included and stay with your current provider: "
+        "2 numbers couldn't be included and stay with your current provider: "
         "(415) 555-0123, (415) 555-0124. The review above says why and what you "
         "can do instead."
     )

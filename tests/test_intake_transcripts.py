@@ -403,7 +403,7 @@ def test_a_premium_rate_number_is_left_out_and_listed_in_the_summary(chat, app):
         "reference"
     ]
     assert stored(app, reference)["numbers"] == ["+14158675309"]
-    assert "1 number(s) couldn't be included" in chat.said()
+    assert "1 number couldn't be included and stays" in chat.said()
 
 
 def test_a_number_not_in_service_today_cannot_move(chat):
