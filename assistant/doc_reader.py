@@ -1,11 +1,15 @@
-"""Reads one uploaded document inside a child process with time and memory limits.
+"""Reads uploaded documents, each inside its own process with time and memory limits.
 
-Run as ``python -I assistant/doc_reader.py``: the first line of standard input is
-a JSON header (media type and limits), the rest is the file. One JSON object is
-written to standard output: ``{"ok": true, "pages", "text", "data"}`` where
-``data`` is the base64 of the file to store, or ``{"ok": false, "reason"}``.
-The module imports nothing from ``assistant`` so that the child starts without
-the web application's imports.
+Run as ``python -I assistant/doc_reader.py --serve FD`` by the web worker: this
+process imports the PDF and image libraries once, then forks one reader for each
+job whose socket arrives over the control socket FD, and answers with the
+reader's process id. The reader reads a JSON header line (media type and limits)
+then the file from its job socket, and writes back one JSON object:
+``{"ok": true, "pages", "text", "data"}`` where ``data`` is the base64 of the file
+to store, or ``{"ok": false, "reason"}``. A fork costs a few milliseconds where a
+new interpreter costs a hundred; every reader still starts from the same clean
+state, since this process never reads a document itself. The module imports
+nothing from ``assistant``, so none of the web application is loaded here.
 """
 
 import base64
@@ -14,6 +18,8 @@ import json
 import os
 import resource
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -294,14 +300,14 @@ def _limit_resources(memory_bytes: int, seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def main() -> int:
-    """Read the header and file from standard input and answer on standard output."""
+def answer_job(stream) -> dict:
+    """Read the header and the file from ``stream`` and answer them, within limits."""
     started = time.monotonic()
-    header = json.loads(sys.stdin.buffer.readline())
+    header = json.loads(stream.readline())
     deadline = started + header["seconds"]
     os.environ["OMP_THREAD_LIMIT"] = OCR_THREADS
     _limit_resources(header["memory_bytes"], header["seconds"])
-    data = sys.stdin.buffer.read()
+    data = stream.read()
 
     media_type = header["media_type"]
     try:
@@ -318,10 +324,53 @@ def main() -> int:
         answer = {"ok": False, "reason": refusal.reason}
     except (MemoryError, RecursionError):
         answer = {"ok": False, "reason": "too_complex"}
-    sys.stdout.write(json.dumps(answer))
-    sys.stdout.flush()
-    return 0
+    return answer
+
+
+def serve(control_fd: int) -> int:
+    """Fork a reader for each job socket the control socket brings, until it closes."""
+    import pypdf  # noqa: F401 - loaded once here, shared by every reader forked
+    from PIL import Image  # noqa: F401
+
+    control = socket.socket(fileno=control_fd)
+    # Readers are never waited for here: the worker learns the outcome from the
+    # job socket, and the kernel reaps them.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    while True:
+        try:
+            _, fds, _, _ = socket.recv_fds(control, 16, 1)
+        except OSError:
+            return 0
+        if not fds:
+            return 0  # the web worker has gone
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            _read_one(fds[0])
+        os.close(fds[0])
+        try:
+            control.sendall(pid.to_bytes(4, "big"))
+        except OSError:
+            return 0
+
+
+def _read_one(job_fd: int) -> None:
+    """In the forked reader: answer the one job, then exit without cleaning up."""
+    status = 0
+    try:
+        # Its own group, so that the worker can stop it with the pdftoppm or
+        # tesseract it started; and its children waited for as usual.
+        os.setsid()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        with socket.socket(fileno=job_fd) as job:
+            answer = answer_job(job.makefile("rb"))
+            job.sendall(json.dumps(answer).encode())
+    except BaseException:  # noqa: BLE001 - the worker reads a missing answer as refusal
+        status = 1
+    os._exit(status)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if sys.argv[1:2] != ["--serve"]:
+        sys.exit("usage: doc_reader.py --serve CONTROL_FD")
+    sys.exit(serve(int(sys.argv[2])))

@@ -8,6 +8,7 @@ customer, and reads the rest in a child process limited in time and memory.
 Flask or the database, and no document text or phone number is ever logged.
 """
 
+import atexit
 import base64
 import hashlib
 import json
@@ -15,8 +16,11 @@ import logging
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 import unicodedata
 from dataclasses import dataclass
 from itertools import permutations
@@ -284,7 +288,7 @@ def accept_upload(
 
 
 def _read_in_child(data: bytes, media_type: str, limits: Limits) -> dict:
-    """Run the reader in its own process group, killed when it overstays."""
+    """Have a fresh reader process read the file; stopped when it overstays."""
     header = {
         "media_type": media_type,
         "max_pdf_pages": limits.max_pdf_pages,
@@ -292,32 +296,149 @@ def _read_in_child(data: bytes, media_type: str, limits: Limits) -> dict:
         "memory_bytes": limits.parse_memory_bytes,
         "seconds": limits.parse_seconds,
     }
-    child = subprocess.Popen(
-        [sys.executable, "-I", str(_READER)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env={**os.environ, "OMP_THREAD_LIMIT": "1"},
-    )
     payload = json.dumps(header).encode() + b"\n" + data
+    deadline = time.monotonic() + limits.parse_seconds
+    job, pid = _READERS.start_job()
     try:
-        out, _ = child.communicate(payload, timeout=limits.parse_seconds)
-    except subprocess.TimeoutExpired:
-        # The whole group, so that a pdftoppm or tesseract it started dies too.
-        os.killpg(child.pid, signal.SIGKILL)
-        child.communicate()
+        with job:
+            job.settimeout(limits.parse_seconds)
+            job.sendall(payload)
+            job.shutdown(socket.SHUT_WR)
+            out = _read_to_end(job, deadline)
+    except TimeoutError:
+        _stop_reader(pid)
         logger.info("document reader stopped after %s s", limits.parse_seconds)
         return {"ok": False, "reason": "too_complex"}
-    if child.returncode != 0:
+    except OSError:
+        # The reader died while the file was still being sent: out of memory,
+        # or killed by its CPU limit.
+        _stop_reader(pid)
+        return {"ok": False, "reason": "too_complex"}
+    if not out:
         # Out of memory outside the reader's own handlers, killed by the CPU
         # limit, or crashed: in each case the file asked for more than we give.
-        logger.info("document reader ended with status %s", child.returncode)
+        logger.info("document reader ended without an answer")
         return {"ok": False, "reason": "too_complex"}
     try:
         return json.loads(out)
     except ValueError:
         return {"ok": False, "reason": "damaged"}
+
+
+def _read_to_end(job: socket.socket, deadline: float) -> bytes:
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        job.settimeout(left)
+        chunk = job.recv(65536)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _stop_reader(pid: int) -> None:
+    # The whole group, so that a pdftoppm or tesseract it started dies too.
+    for kill, target in ((os.killpg, pid), (os.kill, pid)):
+        try:
+            kill(target, signal.SIGKILL)
+            return
+        except (ProcessLookupError, PermissionError):
+            continue
+
+
+class ReaderServer:
+    """This process's reader server: it forks one fresh reader for each upload.
+
+    Started on the first upload, and again after it died or when this process is
+    a fork of the one that started it (gunicorn's workers, for instance).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._control: socket.socket | None = None
+        self._owner = 0
+
+    def start_job(self) -> tuple[socket.socket, int]:
+        """A socket to send one job on, and the process id of its reader."""
+        with self._lock:
+            for attempt in (1, 2):
+                if not self._running():
+                    self._stop()
+                    self._start()
+                ours, theirs = socket.socketpair()
+                try:
+                    socket.send_fds(self._control, [b"j"], [theirs.fileno()])
+                    pid = int.from_bytes(_receive(self._control, 4), "big")
+                    return ours, pid
+                except OSError:
+                    ours.close()
+                    self._stop()
+                    if attempt == 2:
+                        raise
+                finally:
+                    theirs.close()
+        raise AssertionError("unreachable")
+
+    def _running(self) -> bool:
+        return (
+            self._process is not None
+            and self._owner == os.getpid()
+            and self._process.poll() is None
+        )
+
+    def _start(self) -> None:
+        ours, theirs = socket.socketpair()
+        self._process = subprocess.Popen(
+            [sys.executable, "-I", str(_READER), "--serve", str(theirs.fileno())],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+        )
+        theirs.close()
+        ours.settimeout(30)
+        self._control = ours
+        self._owner = os.getpid()
+
+    def _stop(self) -> None:
+        if self._control is not None:
+            self._control.close()
+        if self._process is not None and self._owner == os.getpid():
+            if self._process.poll() is None:
+                self._process.kill()
+            self._process.wait(timeout=10)
+        self._process = self._control = None
+
+    def close(self) -> None:
+        """Let the server go: it ends once its control socket closes."""
+        with self._lock:
+            if self._control is not None:
+                self._control.close()
+            if self._process is not None and self._owner == os.getpid():
+                try:
+                    self._process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self._process.kill()
+                    self._process.wait(timeout=5)
+            self._process = self._control = None
+
+
+def _receive(connection: socket.socket, size: int) -> bytes:
+    received = b""
+    while len(received) < size:
+        chunk = connection.recv(size - len(received))
+        if not chunk:
+            raise ConnectionError("the reader server closed its control socket")
+        received += chunk
+    return received
+
+
+_READERS = ReaderServer()
+atexit.register(_READERS.close)
 
 
 # --- Cross-checks against the intake -------------------------------------------

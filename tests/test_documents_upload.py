@@ -1,5 +1,7 @@
 import hashlib
 import io
+import json
+import socket
 
 import pytest
 from PIL import Image
@@ -290,3 +292,36 @@ def test_file_names_are_made_safe_and_keep_the_real_type_as_extension(
     filename, media_type, expected
 ):
     assert documents.sanitise_filename(filename, media_type) == expected
+
+
+def test_after_a_reader_is_stopped_for_its_time_the_next_upload_is_read():
+    rejection(docgen.slow_pdf(), limits=Limits(parse_seconds=1))
+
+    accepted = documents.accept_upload(docgen.text_pdf_bill(), "bill.pdf")
+
+    assert "ACME PLUMBING" in accepted.text
+
+
+def test_a_reader_server_that_died_is_started_again_for_the_next_upload():
+    server = documents.ReaderServer()
+    server.start_job()[0].close()
+    server._process.kill()
+    server._process.wait(timeout=10)
+
+    job, pid = server.start_job()
+    header = {
+        "media_type": "application/pdf",
+        "max_pdf_pages": 20,
+        "max_image_pixels": 40_000_000,
+        "memory_bytes": 512 * 2**20,
+        "seconds": 15,
+    }
+    with job:
+        job.sendall(json.dumps(header).encode() + b"\n" + docgen.text_pdf_bill())
+        job.shutdown(socket.SHUT_WR)
+        answer = json.loads(job.makefile("rb").read())
+    server.close()
+
+    assert pid > 0
+    assert answer["ok"] is True
+    assert "ACME PLUMBING" in answer["text"]
