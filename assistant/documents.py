@@ -53,6 +53,16 @@ class Limits:
     parse_seconds: float = 15
     parse_memory_bytes: int = 512 * 2**20
 
+    @classmethod
+    def from_config(cls, config) -> "Limits":
+        """The limits an operator set with the ASSISTANT_MAX_* settings."""
+        return cls(
+            max_file_bytes=config["MAX_FILE_BYTES"],
+            max_request_bytes=config["MAX_REQUEST_DOCUMENT_BYTES"],
+            max_pdf_pages=config["MAX_PDF_PAGES"],
+            max_image_pixels=config["MAX_IMAGE_PIXELS"],
+        )
+
 
 DEFAULT_LIMITS = Limits()
 
@@ -285,6 +295,12 @@ def accept_upload(
         pages=answer["pages"],
         text=answer["text"],
     )
+
+
+def read_text(data: bytes, media_type: str, limits: Limits = DEFAULT_LIMITS) -> str:
+    """The text of a file accepted before, read again: empty when it can't be."""
+    answer = _read_in_child(data, media_type, limits)
+    return answer.get("text") or "" if answer.get("ok") else ""
 
 
 def _read_in_child(data: bytes, media_type: str, limits: Limits) -> dict:

@@ -161,6 +161,7 @@ def resubmit(turn, signature_name: str) -> PortRequest:
     _move_new_documents(turn, request)
     db.session.flush()
     documents = request_documents(request)
+    _check_again(documents, fields)
     revision = sum(1 for event in request.events if event.status == "submitted") - 1
     delivery.queue_submission(request, documents, revision=revision)
 
@@ -215,6 +216,25 @@ def documents_line(documents: list[dict]) -> str:
     if added:
         parts.append(", ".join(added) + (" (new)" if carried else ""))
     return "Documents: " + "; ".join(parts)
+
+
+def _check_again(carried: list[Document], fields: dict) -> None:
+    """Judge the documents against the corrected details, not the rejected ones.
+
+    The team would otherwise read, beside a corrected name, the mismatch found
+    with the name the carrier refused.
+    """
+    from assistant import documents
+
+    limits = documents.Limits.from_config(current_app.config)
+    for document in carried:
+        if document.kind == "number_list" or document.data is None:
+            continue
+        text = documents.read_text(document.content, document.media_type, limits)
+        document.findings = [
+            finding.__dict__
+            for finding in documents.check_document(document.kind, text, fields)
+        ]
 
 
 def _move_new_documents(turn, request: PortRequest) -> None:

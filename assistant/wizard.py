@@ -322,7 +322,10 @@ def _document_event(
     )
     try:
         accepted = documents.accept_upload(
-            data, filename, limits=_limits(), already_stored_bytes=stored
+            data,
+            filename,
+            limits=documents.Limits.from_config(current_app.config),
+            already_stored_bytes=stored,
         )
     except documents.DocumentRejected as error:
         log.info("conversation %s: upload refused (%s)", conversation.id, error.code)
@@ -353,16 +356,6 @@ def _document_event(
         "findings": findings,
     }
     return chat.Event("document", kind, described)
-
-
-def _limits() -> documents.Limits:
-    config = current_app.config
-    return documents.Limits(
-        max_file_bytes=config["MAX_FILE_BYTES"],
-        max_request_bytes=config["MAX_REQUEST_DOCUMENT_BYTES"],
-        max_pdf_pages=config["MAX_PDF_PAGES"],
-        max_image_pixels=config["MAX_IMAGE_PIXELS"],
-    )
 
 
 def _apply(conversation: Conversation, event: chat.Event, text=None) -> None:

@@ -35,6 +35,15 @@ def bill_pdf() -> bytes:
 
 def run_to_review(chat, number_type: str = "mobile", **loa_details) -> None:
     """Walk a conversation from the welcome to the review step."""
+    run_to_documents(chat, number_type, **loa_details)
+    chat.upload("bill", bill_pdf(), "march-bill.pdf")
+    assert chat.state == "csr", chat.last
+    chat.choose("skip")
+    assert chat.state == "review", chat.last
+
+
+def run_to_documents(chat, number_type: str = "mobile", **loa_details) -> None:
+    """Walk a conversation from the welcome to the documents step."""
     chat.choose("port")
     chat.text(NUMBER_TEXT)
     assert chat.state == "number_type", chat.last
@@ -49,7 +58,3 @@ def run_to_review(chat, number_type: str = "mobile", **loa_details) -> None:
     assert chat.state == "loa_details", chat.last
     chat.form(**{**LOA_DETAILS, **loa_details})
     assert chat.state == "documents", chat.last
-    chat.upload("bill", bill_pdf(), "march-bill.pdf")
-    assert chat.state == "csr", chat.last
-    chat.choose("skip")
-    assert chat.state == "review", chat.last

@@ -12,6 +12,7 @@ from assistant.submission import submitted_lines
 from tests.conftest import Chat
 from tests.intake_data import LOA_DETAILS
 from tests.intake_data import bill_pdf
+from tests.intake_data import run_to_documents
 from tests.intake_data import run_to_review
 
 
@@ -218,3 +219,40 @@ def test_the_confirmation_names_the_numbers_left_out_and_points_to_the_review(ap
         "can do instead."
     )
     assert not any("listed in your confirmation" in line for line in lines)
+
+
+def test_a_corrected_name_is_checked_against_the_bill_again(app, client):
+    chat = Chat(client)
+    other_name = {"name_on_bill": "Zed Holdings LLC", "business_name": "Zed Holdings"}
+    run_to_documents(chat, **other_name)
+    chat.upload("bill", bill_pdf(), "march-bill.pdf")
+    # The bill names Acme: the customer is told, and goes on anyway.
+    assert "couldn't find the name “Zed Holdings LLC”" in chat.said()
+    chat.choose("done")
+    chat.choose("skip")
+    chat.choose("submit")
+    reference = chat.form(signature_name="Jane Doe", signature_consent=True)[
+        "reference"
+    ]
+    assert not name_check(app, reference)["ok"]
+    reject(app, reference, "name_mismatch", "Name on the account is ACME PLUMBING")
+
+    fixing = Chat(client)
+    fixing.choose("status")
+    fixing.form(reference=reference, contact_email=LOA_DETAILS["contact_email"])
+    fixing.choose("resubmit")
+    fixing.choose("edit_loa")
+    fixing.form(**LOA_DETAILS)
+    fixing.choose("submit")
+    fixing.form(signature_name="Jane Doe", signature_consent=True)
+
+    assert name_check(app, reference)["ok"]
+
+
+def name_check(app, reference: str) -> dict:
+    with app.app_context():
+        request = db.session.scalar(
+            select(PortRequest).where(PortRequest.reference == reference)
+        )
+        (bill,) = request_documents(request)
+        return next(f for f in bill.findings if f["code"] == "name")
