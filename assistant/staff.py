@@ -90,7 +90,8 @@ FIELD_LABELS = [
     ("carrier", "Current provider"),
     ("account_type", "Account type"),
     ("partial_port", "Partial port"),
-    ("remaining_numbers_action", "Numbers staying behind"),
+    ("remaining_numbers", "Numbers that stay on the old account"),
+    ("remaining_numbers_action", "Numbers that stay are"),
     ("new_btn", "New billing number"),
     ("service_street", "Service street"),
     ("service_unit", "Unit"),
@@ -649,6 +650,12 @@ def _shown(key: str, value) -> str:
         return MESSAGING_LABELS.get(value, value)
     if key in ("new_btn", "contact_phone") and str(value).startswith("+"):
         return format_number(value)
+    if key == "remaining_numbers_action":
+        return {"keep": "kept in service", "disconnect": "disconnected"}.get(
+            value, str(value)
+        )
+    if key == "remaining_numbers" and isinstance(value, list):
+        return ", ".join(format_number(number) for number in value)
     if isinstance(value, list | dict):
         return ", ".join(str(item) for item in value)
     return str(value)

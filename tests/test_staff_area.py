@@ -672,3 +672,27 @@ def test_the_flow_page_needs_a_staff_login(client):
 
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/staff/login?next=")
+
+
+def test_a_partial_port_shows_the_numbers_that_stay_and_what_happens_to_them(
+    app, client
+):
+    with app.app_context():
+        add_staff_user()
+        request = add_request()
+        request.fields = {
+            **request.fields,
+            "partial_port": True,
+            "remaining_numbers": ["+13122467700", "+13122467790"],
+            "remaining_numbers_action": "keep",
+        }
+        db.session.commit()
+        reference = request.reference
+    sign_in(client)
+
+    page = text_of(client.get(f"/staff/requests/{reference}"))
+
+    assert "Numbers that stay on the old account" in page
+    assert "(312) 246-7700, (312) 246-7790" in page
+    assert "kept in service" in page
+    assert "+13122467700" not in page

@@ -132,3 +132,13 @@ def test_page_and_frame_never_post_to_any_origin():
         assert all("'*'" not in call and '"*"' not in call for call in calls)
     assert "event.origin !== origin" in LOADER
     assert "event.origin !== parentOrigin" in CHAT_JS
+
+
+@pytest.mark.parametrize("path", ["/", "/chat", "/port", "/status", "/staff/login"])
+def test_every_page_names_an_icon_that_is_served(client, path):
+    page = client.get(path).get_data(as_text=True)
+
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    with client.get("/static/favicon.svg") as icon:
+        assert icon.status_code == 200
+        assert icon.mimetype == "image/svg+xml"
