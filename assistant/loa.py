@@ -24,7 +24,9 @@ from datetime import date
 from datetime import datetime
 from pathlib import Path
 
+import phonenumbers
 import yaml
+from phonenumbers import PhoneNumberFormat
 from pypdf import PdfReader
 from pypdf import PdfWriter
 from pypdf.errors import PyPdfError
@@ -499,10 +501,23 @@ def _values(
         if name in CHOICE_LABELS:
             choices[name] = text.lower()
             text = CHOICE_LABELS[name].get(text.lower(), text)
-        elif name in PHONE_FIELDS and _E164.fullmatch(text):
-            text = format_number(text)
+        elif name in PHONE_FIELDS:
+            text = _shown_phone(text)
         shown[name] = text
     return shown, choices
+
+
+def _shown_phone(text: str) -> str:
+    """A phone number as people read it, however it was typed; else as typed."""
+    if _E164.fullmatch(text):
+        return format_number(text)
+    try:
+        parsed = phonenumbers.parse(text, "US")
+    except phonenumbers.NumberParseException:
+        return text
+    if not phonenumbers.is_valid_number(parsed):
+        return text
+    return format_number(phonenumbers.format_number(parsed, PhoneNumberFormat.E164))
 
 
 def _truthy(raw) -> bool:

@@ -240,3 +240,22 @@ def test_preview_form_does_not_ask_viewers_to_redraw_fields(preview):
 
     assert "/NeedAppearances" not in form
     assert "/Helv" in form["/DR"]["/Font"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("4158672310", "(415) 867-2310"),
+        ("+1 415.867.2310", "(415) 867-2310"),
+        ("415-867-2310", "(415) 867-2310"),
+        ("+14158672310", "(415) 867-2310"),
+        ("ask the office", "ask the office"),
+    ],
+)
+def test_phone_values_are_printed_as_people_read_them_however_typed(typed, shown):
+    fields = fields_by_name(
+        loa.fill_loa({**REQUEST, "btn": typed, "contact_phone": typed}, numbers(1))
+    )
+
+    assert fields["btn"][0]["/V"] == shown
+    assert fields["contact_phone"][0]["/V"] == shown
