@@ -45,6 +45,15 @@ DOCUMENT_KINDS = (
     "csr",
     "number_list",
 )
+# Each document kind as the customer would name it, for the sentences below.
+DOCUMENT_WORDS = {
+    "bill": "a bill (or statement)",
+    "google_voice_screenshot": "a screenshot of your Google Voice settings",
+    "receipt": "a purchase receipt",
+    "portal_screenshot": "a screenshot of your account portal",
+    "csr": "a Customer Service Record (CSR)",
+    "number_list": "a list of numbers (CSV or text)",
+}
 LOA_READY_STATES = ("documents", "csr", "review", "sign", "submitted")
 
 
@@ -104,14 +113,18 @@ def _request_info() -> dict:
     }
 
 
+TOO_DEEP = object()
+"""What `_json_payload` gives for JSON nested deeper than the parser can follow."""
+
+
 def _json_payload():
-    """The body as JSON, or None when it is not JSON we can read."""
+    """The body as JSON, None when it isn't JSON, or TOO_DEEP when nested too deep."""
     try:
         return request.get_json(silent=True)
     except RecursionError:
         # The json module gives up on arrays nested a thousand deep with a
         # RecursionError, which werkzeug's silent mode does not catch.
-        return None
+        return TOO_DEEP
 
 
 @bp.post("/conversations")
@@ -163,6 +176,7 @@ def _event_from(payload) -> chat.Event:
     if key in ("text", "choice"):
         if not isinstance(value, str):
             raise ApiError(400, message=f"The {key} must be a string.")
+        _refuse_unreadable(value)
         value = chat.normalise_text(value) if key == "text" else value.strip()
         if len(value) > limit:
             raise ApiError(
@@ -182,22 +196,39 @@ def _event_from(payload) -> chat.Event:
         if isinstance(item, list):
             if not all(isinstance(part, str | int | float | bool) for part in item):
                 raise ApiError(400, message=f"The value of {name} isn't valid.")
-            if len(item) > 1000 or any(
-                isinstance(part, str) and len(part) > limit for part in item
-            ):
+            if len(item) > 1000:
                 raise ApiError(413, message=f"The value of {name} is too long.")
-            item = [
-                chat.normalise_text(part) if isinstance(part, str) else part
-                for part in item
-            ]
+            # Every field takes text, so a list is read as its items one a line;
+            # a checkbox sent a list then reads as unclear, never as ticked.
+            item = "\n".join(_list_item_text(part) for part in item)
         elif item is not None and not isinstance(item, str | int | float | bool):
             raise ApiError(400, message=f"The value of {name} isn't valid.")
         if isinstance(item, str):
             if len(item) > limit:
                 raise ApiError(413, message=f"The value of {name} is too long.")
+            _refuse_unreadable(item)
             item = chat.normalise_text(item)
         cleaned[name] = item
     return chat.Event("form", cleaned)
+
+
+def _list_item_text(part) -> str:
+    """One item of a listed form value as the text a customer would have typed."""
+    if isinstance(part, bool):
+        return "yes" if part else "no"
+    if isinstance(part, float) and part.is_integer():
+        return str(int(part))
+    return str(part)
+
+
+def _refuse_unreadable(text: str) -> None:
+    """Refuse text holding half of a character pair, which no one can type."""
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        raise ApiError(
+            400,
+            message="We couldn't read the characters in that message. "
+            "Please type it again.",
+        )
 
 
 @bp.post("/conversations/<conversation_id>/messages")
@@ -205,6 +236,12 @@ def _event_from(payload) -> chat.Event:
 def post_message(conversation_id: str):
     conversation = _load(conversation_id)
     payload = _json_payload()
+    if payload is TOO_DEEP:
+        raise ApiError(
+            400,
+            message="That message is nested too deeply to read. "
+            'Please send a plain {"text": "..."}.',
+        )
     if payload is None:
         raise ApiError(
             400, message='That message isn\'t valid JSON. Please send {"text": "..."}.'
@@ -248,19 +285,26 @@ def post_document(conversation_id: str):
     if kind not in DOCUMENT_KINDS:
         raise ApiError(
             400,
-            message="Please say what the document is: "
-            + ", ".join(DOCUMENT_KINDS)
-            + ".",
+            message="We couldn't tell what kind of document that is. Please send "
+            f"it as one of these: {_in_words(DOCUMENT_KINDS)}.",
         )
     if upload is None:
         raise ApiError(400, message="Please attach the file in the field named file.")
     state = INTAKE.recover_state(conversation.state)
     accepted_here = chat.describe_input(state, conversation.slots, {})["accept"]
     if kind not in accepted_here:
+        if not accepted_here:
+            raise ApiError(
+                409,
+                message="There's no upload at this step. Please answer the "
+                "question shown first.",
+            )
         raise ApiError(
             409,
-            message="This step doesn't take that document. Please "
-            "answer the question shown first.",
+            message=f"This step takes {_in_words(accepted_here)}, so that "
+            "document can't be used here. Please send "
+            + ("that" if len(accepted_here) == 1 else "one of those")
+            + " instead.",
         )
     data = upload.read(current_app.config["MAX_FILE_BYTES"] + 1)
 
@@ -319,6 +363,14 @@ def post_document(conversation_id: str):
         "findings": findings,
     }
     return jsonify(body), 201
+
+
+def _in_words(kinds) -> str:
+    """Document kinds named for people: "a bill, a receipt or a CSR"."""
+    words = [DOCUMENT_WORDS[kind] for kind in kinds]
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def _number_list(conversation: Conversation, filename: str, data: bytes):

@@ -153,6 +153,10 @@ def run_turn(conversation: Conversation, event: Event, request_info: dict) -> Re
         messages = _assistant(model.out)
         new_state = model.state
 
+    if new_state != state:
+        # A typed value kept only to show its form again goes once the form is left.
+        for name in steps.SHOWN_SECRETS:
+            turn.secrets.pop(f"{name}_draft", None)
     conversation.slots = slots
     conversation.secrets = turn.secrets
     conversation.state = new_state
@@ -174,9 +178,12 @@ def _apply(turn, event: Event, offered_topics: list[dict]) -> None:
     if event.kind == "choice" and event.value.startswith("faq:"):
         steps.answer_topic(turn, event.value.removeprefix("faq:"))
         return
+    event = _form_as_choice(event, current)
     if event.kind == "choice":
         offered = {c["id"] for c in current.get("choices", [])}
-        if event.value not in offered:
+        # A sent request may be sent again: the step says it's already sent.
+        repeat = model.state == "submitted" and event.value == "submit"
+        if event.value not in offered and not repeat:
             raise BadEvent(
                 400,
                 "bad_request",
@@ -191,6 +198,16 @@ def _apply(turn, event: Event, offered_topics: list[dict]) -> None:
         steps.digress(turn, str(event.value))
         return
     if event.kind == "form":
+        field_name = current.get("field")
+        if current.get("kind") == "choice" and field_name in event.value:
+            labels = [c["label"] for c in current.get("choices", [])]
+            raise BadEvent(
+                400,
+                "bad_request",
+                "That answer isn't one this question takes. Please pick one of: "
+                + ", ".join(labels)
+                + ".",
+            )
         raise BadEvent(
             409,
             "conflict",
@@ -222,7 +239,12 @@ def _as_choice(event: Event, current: dict) -> Event:
     for option in options:
         if said in (option["id"].lower(), option["label"].lower()):
             return Event("choice", option["id"])
-    if current.get("kind") != "choice" or knowledge.reads_as_question(said):
+    if knowledge.reads_as_question(said):
+        return event
+    phrased = steps.phrase_choice(said, options)
+    if phrased:
+        return Event("choice", phrased)
+    if current.get("kind") != "choice":
         return event
     answer = steps.yes_or_no(said)
     picked = steps.yes_no_choice(answer, options) if answer else None
@@ -236,6 +258,22 @@ def _as_choice(event: Event, current: dict) -> Event:
         if len(holding) == 1:
             return Event("choice", holding[0]["id"])
     return event
+
+
+def _form_as_choice(event: Event, current: dict) -> Event:
+    """A form keyed by a choice step's field counts as the choice its value names."""
+    field_name = current.get("field")
+    if (
+        event.kind != "form"
+        or current.get("kind") != "choice"
+        or set(event.value) != {field_name}
+    ):
+        return event
+    value = event.value[field_name]
+    if isinstance(value, bool):
+        value = "yes" if value else "no"
+    picked = _as_choice(Event("text", str(value or "")), current)
+    return picked if picked.kind == "choice" else event
 
 
 def _words(text: str) -> list[str]:
@@ -285,8 +323,9 @@ def form_fields(form_name: str, slots: dict, secrets: dict) -> list[dict]:
     described = []
     for item in form:
         value = entered.get(item.name, item.default)
-        if item.name in SECRET_FIELDS and secrets.get(item.name):
-            value = mask(secrets[item.name])
+        typed = secrets.get(f"{item.name}_draft") or secrets.get(item.name)
+        if item.name in SECRET_FIELDS and typed:
+            value = typed if item.name in steps.SHOWN_SECRETS else mask(typed)
         entry = {
             "name": item.name,
             "label": item.label.text,

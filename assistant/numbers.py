@@ -394,7 +394,14 @@ def _read_candidate(
 def _describe(parsed: phonenumbers.PhoneNumber, raw: str) -> PortNumber:
     national = phonenumbers.national_significant_number(parsed)
     nanp = parsed.country_code == 1
-    fictional = nanp and national[3:6] == "555" and 100 <= int(national[6:]) <= 199
+    # 555-0100 to 0199 is set aside for fiction only under geographic area codes;
+    # a toll-free 8XX code has no such range, so 800-555-0199 is a real number.
+    fictional = (
+        nanp
+        and national[:3] not in NANP_TOLL_FREE_AREA_CODES
+        and national[3:6] == "555"
+        and 100 <= int(national[6:]) <= 199
+    )
     # Finding the region is the slow part of the metadata look-ups (a NANP
     # number is tried against every NANP region), so it is done once here.
     region = phonenumbers.region_code_for_number(parsed)

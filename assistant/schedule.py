@@ -78,6 +78,21 @@ def latest_port_date(
     return day
 
 
+def bookable_dates(
+    now: datetime,
+    *,
+    tz: str = DEFAULT_TZ,
+    cutoff_hour: int = DEFAULT_CUTOFF_HOUR,
+    min_business_days: int = 5,
+    max_days: int = 30,
+) -> tuple[date, date]:
+    """The first and last wished port date a customer submitting now can pick."""
+    earliest = earliest_port_date(
+        now, tz=tz, cutoff_hour=cutoff_hour, min_business_days=min_business_days
+    )
+    return earliest, latest_port_date(now, tz=tz, max_days=max_days)
+
+
 def check_requested_date(
     d: date,
     now: datetime,

@@ -75,6 +75,9 @@ SHARED_FIELDS = (
     "contact_phone",
 )
 # Provider details the LOA prints, so each must be in characters its fonts draw.
+# Secret fields a re-shown form gives back as typed: a billing number isn't a
+# password, and the customer needs to see it to fix it.
+SHOWN_SECRETS = ("btn",)
 PRINTED_PROVIDER_FIELDS = ("carrier", "account_number", "pin")
 
 
@@ -115,6 +118,63 @@ def yes_no_choice(answer: str, options: list[dict]) -> str | None:
         return answer
     starting = [c for c in options if _first_word(c["label"]) == answer]
     return starting[0]["id"] if len(starting) == 1 else None
+
+
+# Plain ways of saying "go on" at a step whose way forward is no Yes choice, and
+# of turning an optional step down; matched whole, so "yes but…" is not agreement.
+AGREEING = YES | {
+    "yes please",
+    "looks right",
+    "looks good",
+    "all good",
+    "all correct",
+    "all right",
+    "everything's right",
+    "everything is right",
+    "go ahead",
+    "go on",
+    "next",
+    "next one",
+    "next request",
+}
+DECLINING = {
+    "no",
+    "nope",
+    "nah",
+    "no thanks",
+    "no thank you",
+    "skip it",
+    "skip this",
+    "skip that",
+    "skip for now",
+    "not now",
+    "none",
+    "i don't have one",
+    "i don't have it",
+}
+# The choices that carry the customer forward, where one is offered.
+FORWARD_CHOICES = ("submit", "next")
+
+
+def phrase_choice(text: str, options: list[dict]) -> str | None:
+    """The choice a natural phrase picks: go on, skip, or a number's last 4 digits."""
+    said = re.sub(r"[^\w\s']", "", text.lower().replace("’", "'")).strip()
+    offered = {c["id"] for c in options}
+    if said in AGREEING:
+        forward = [i for i in FORWARD_CHOICES if i in offered]
+        if len(forward) == 1:
+            return forward[0]
+    if said in DECLINING and "skip" in offered:
+        return "skip"
+    digits = re.findall(r"\d+", said)
+    if len(digits) == 1 and len(digits[0]) == 4:
+        ending = [
+            c["id"]
+            for c in options
+            if re.sub(r"\D", "", c["label"]).endswith(digits[0])
+        ]
+        return ending[0] if len(ending) == 1 else None
+    return None
 
 
 def _first_word(label: str) -> str | None:
@@ -199,7 +259,9 @@ def digress(turn: Turn, text: str) -> None:
         return
     if not (opening or base.looks_like_question(text)):
         turn.say("Sorry, I didn't quite get that. " + answer_hint(turn), "notice")
-        turn.model.ask()
+        # The hint names a sent request's choices; its confirmation is said once.
+        if turn.model.state != "submitted":
+            turn.model.ask()
         return
 
     context = {k: turn.fields.get(k) for k in ("number_type", "messaging_use")}
@@ -984,8 +1046,10 @@ def _prepare_review(turn: Turn) -> None:
         f"Provider: {fields.get('carrier', '')} ({fields.get('account_type', '')}), "
         f"account {masked.get('account_number', '')}"
         + (f", PIN {masked['pin']}" if masked.get("pin") else ", no PIN"),
+        *_texting_lines(fields),
         "Whole account moving: " + ("no" if fields.get("partial_port") else "yes"),
         *_staying_lines(fields),
+        *([f"Current billing number: {masked['btn']}"] if masked.get("btn") else []),
         f"Name on bill: {fields.get('name_on_bill', '')}; business: "
         f"{fields.get('business_name', '')}",
         "Service address: "
@@ -997,9 +1061,13 @@ def _prepare_review(turn: Turn) -> None:
         ),
         f"Signing: {fields.get('authorized_name', '')}, "
         f"{fields.get('authorized_title', '')}; "
-        f"contact {fields.get('contact_email', '')}",
+        f"contact {fields.get('contact_email', '')}"
+        + (f", {fields['contact_phone']}" if fields.get("contact_phone") else ""),
         documents_line(turn.slots.get("documents", [])),
     ]
+    groups = turn.slots.get("groups", [])
+    if len(groups) > 1:
+        lines.insert(0, f"Request {turn.slots.get('group', 0) + 1} of {len(groups)}:")
     if fields.get("requested_date"):
         lines.append(f"Wished date: {fields['requested_date']}")
     for item in turn.slots.get("not_ported", []):
@@ -1013,11 +1081,44 @@ def _joined(separator: str, *parts: str | None) -> str:
 
 
 def _staying_lines(fields: dict) -> list[str]:
-    staying = fields.get("remaining_numbers") if fields.get("partial_port") else None
-    if not staying:
+    """The numbers that stay, what happens to them, and the account's new main one."""
+    if not fields.get("partial_port"):
         return []
+    staying = fields.get("remaining_numbers") or []
     shown = ", ".join(numbering.format_number(e) for e in staying)
-    return [f"Staying on the old account: {shown}"]
+    lines = [f"Staying on the old account: {shown or 'not listed'}"]
+    action = STAYING_ACTIONS.get(fields.get("remaining_numbers_action"))
+    if action:
+        lines.append(f"Numbers that stay: {action}")
+    if fields.get("new_btn"):
+        main = numbering.format_number(fields["new_btn"])
+        lines.append(f"New main (billing) number: {main}")
+    return lines
+
+
+STAYING_ACTIONS = {
+    "keep": "kept with the old provider",
+    "disconnect": "disconnected",
+}
+TEXTING_LINES = {
+    "a2p_10dlc": "yes, business texts on a 10DLC campaign",
+    "toll_free_messaging": "yes, texts from the toll-free number",
+    "none": "no, calls only",
+    "unknown": "not sure",
+}
+
+
+def _texting_lines(fields: dict) -> list[str]:
+    """Whether the numbers send texts, with the 10DLC ids when there are some."""
+    use = fields.get("messaging_use")
+    if use not in TEXTING_LINES:
+        return []
+    lines = [f"Texting: {TEXTING_LINES[use]}"]
+    if use == "a2p_10dlc":
+        brand = fields.get("tcr_brand_id") or "not given"
+        campaign = fields.get("tcr_campaign_id") or "not given"
+        lines.append(f"10DLC brand ID: {brand}; campaign ID: {campaign}")
+    return lines
 
 
 def review(turn: Turn, event) -> bool:
@@ -1085,7 +1186,17 @@ def sign(turn: Turn, event) -> bool:
 
 
 def submitted(turn: Turn, event) -> bool:
-    if event.kind == "form" and "signature_name" in event.value:
+    signed_again = event.kind == "form" and "signature_name" in event.value
+    if signed_again or (event.kind == "choice" and event.value == "submit"):
+        # Sent once is enough: nothing is filed or e-mailed a second time.
+        reference = turn.slots.get("reference")
+        turn.say(
+            f"This request is already sent, with reference {reference}. "
+            "There's nothing more to sign; you can check its status at any time."
+            if reference
+            else "This request is already sent. You can check its status at any time.",
+            "notice",
+        )
         return True
     if event.kind != "choice":
         return False
@@ -1151,7 +1262,18 @@ def status(turn: Turn, event) -> bool:
     for line in status_lines(reference, form.contact_email.data):
         turn.say(line, "notice")
     found = find_request(reference, form.contact_email.data)
-    if found is not None and found.status == "rejected":
+    drafts = turn.slots.setdefault("drafts", {})
+    if found is None:
+        # Stay at the look-up with both values shown again, so a slip is easy to
+        # fix; the sentence above doesn't say which of the two didn't match.
+        drafts["status"] = {
+            "reference": reference,
+            "contact_email": _form_value(event, "contact_email"),
+        }
+        turn.model.ask()
+        return True
+    drafts.pop("status", None)
+    if found.status == "rejected":
         turn.slots["correction"] = {
             "reference": found.reference,
             "email": found.contact_email,
@@ -1256,6 +1378,9 @@ def _reject_form(turn: Turn, form_name: str, event, errors: dict) -> None:
     for name in SECRET_FIELDS:
         if event.value.get(name) and name not in errors:
             turn.secrets[name] = str(event.value[name]).strip()
+        elif event.value.get(name) and name in SHOWN_SECRETS:
+            # Kept encrypted apart from the stored value, only to show it again.
+            turn.secrets[f"{name}_draft"] = str(event.value[name]).strip()
     count = len(turn.errors)
     turn.say(
         "Almost there: please check the highlighted field."

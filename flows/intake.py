@@ -84,6 +84,8 @@ TRANSITIONS = [
     _step("messaging_use", "provider"),
     _step("campaign", "provider"),
     _step("provider", "ineligible", "none_eligible"),
+    _step("provider", "review", "holds_one_number", "editing"),
+    _step("provider", "loa_details", "holds_one_number"),
     _step("provider", "same_account", "several_numbers"),
     _step("provider", "full_port"),
     _step("same_account", "account_numbers", "on_several_accounts"),
@@ -256,6 +258,13 @@ class Intake:
 
     def several_numbers(self) -> bool:
         return len(self.fields.get("numbers", [])) > 1 and not self.editing()
+
+    def holds_one_number(self) -> bool:
+        # A Google Voice account has a single number, so none can stay behind on it.
+        return (
+            self.fields.get("number_type") == "google_voice"
+            and len(self.fields.get("numbers", [])) == 1
+        )
 
     def on_several_accounts(self) -> bool:
         return bool(self.slots.get("several_accounts"))
@@ -543,7 +552,12 @@ def input_for(state: str, slots: dict) -> dict:
             options = [choice("next", "Start the next request"), *options]
         return _choices("next", options)
     if state == "human":
-        return {"kind": "text", "field": "contact_email"}
+        # Back leaves the detour for the step the customer was at.
+        return {
+            "kind": "text",
+            "field": "contact_email",
+            "choices": [choice("back", "Back")],
+        }
     if state == "correction":
         return _choices(
             "next",

@@ -5,7 +5,6 @@ from datetime import date
 
 import wtforms
 from flask_wtf import FlaskForm
-from wtforms import BooleanField
 from wtforms import EmailField
 from wtforms import StringField
 from wtforms import TelField
@@ -24,10 +23,77 @@ from forms.validators import TCRId
 from forms.validators import USState
 from forms.validators import USZip
 
-DATE_MESSAGE = "Please give the date as YYYY-MM-DD, for example 2027-01-15."
+DATE_MESSAGE = (
+    "Please give the date as YYYY-MM-DD, for example {earliest}; the latest date "
+    "we can book is {latest}."
+)
+NOT_A_DATE_MESSAGE = (
+    "{problem}, so that isn't a real date. Please pick a day from {earliest} to "
+    "{latest}, written as YYYY-MM-DD."
+)
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+def date_message(text: str) -> str:
+    """The sentence for a wished date we can't read, with dates that can be booked."""
+    from assistant.schedule import bookable_dates
+
+    earliest, latest = bookable_dates(**_schedule_settings())
+    shown = {"earliest": earliest.isoformat(), "latest": latest.isoformat()}
+    us = _US_DATE.fullmatch(text)
+    iso = _ISO_DATE.fullmatch(text)
+    if us or iso:
+        month, day, year = (
+            us.groups() if us else (iso.group(2), iso.group(3), iso.group(1))
+        )
+        problem = _impossible_part(int(year), int(month), int(day))
+        if problem:
+            return NOT_A_DATE_MESSAGE.format(problem=problem, **shown)
+    return DATE_MESSAGE.format(**shown)
+
+
+def _impossible_part(year: int, month: int, day: int) -> str | None:
+    """What makes a year, month and day not a calendar date, said plainly."""
+    import calendar
+
+    if not 1 <= month <= 12:
+        return f"There's no month {month}"
+    if not 1 <= day <= calendar.monthrange(year, month)[1]:
+        # Only February's length depends on the year, so only then is it named.
+        which = f"February {year}" if month == 2 and day == 29 else None
+        return f"{which or calendar.month_name[month]} has no {_ordinal(day)} day"
+    return None
+
+
+def _ordinal(n: int) -> str:
+    if 11 <= n % 100 <= 13:
+        return f"{n}th"
+    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th') }"
+
+
+def _schedule_settings() -> dict:
+    """Now and the booking rules as the running application has them."""
+    from datetime import UTC
+    from datetime import datetime
+
+    from flask import current_app
+
+    config = current_app.config
+    override = config.get("NOW")
+    return {
+        "now": override() if callable(override) else datetime.now(UTC),
+        "tz": config["TIMEZONE"],
+        "cutoff_hour": config["CUTOFF_HOUR"],
+        "min_business_days": config["MIN_PORT_BUSINESS_DAYS"],
+    }
+
 
 FALSE_VALUES = (False, "false", "", "no", "n", "0", "off")
+# Only these count as a ticked box: the checkbox's own "y" and the usual yes words.
+TRUE_VALUES = ("true", "yes", "y", "on", "1")
+UNCLEAR_BOX_MESSAGE = "Please tick the box, or leave it unticked."
+CONSENT_MESSAGE = "Please tick the box to agree to sign electronically."
 
 ACCOUNT_TYPES = [
     SelectChoice("business", "Business"),
@@ -64,6 +130,29 @@ class SelectField(wtforms.SelectField):
             )
 
 
+class BooleanField(wtforms.BooleanField):
+    """A checkbox that counts only a clear yes as ticked and refuses unclear values.
+
+    WTForms ticks the box for any value that isn't a known "no", so a stray list
+    or a "maybe" would pass as consent; here those are refused with a sentence.
+    """
+
+    def __init__(self, label=None, validators=None, unclear_message=None, **kwargs):
+        kwargs.setdefault("false_values", FALSE_VALUES)
+        super().__init__(label, validators, **kwargs)
+        self.unclear_message = unclear_message or UNCLEAR_BOX_MESSAGE
+
+    def process_formdata(self, valuelist) -> None:
+        self.data = False
+        if not valuelist:
+            return
+        said = valuelist[0].strip().lower() if len(valuelist) == 1 else None
+        if said in TRUE_VALUES:
+            self.data = True
+        elif said not in self.false_values:
+            raise ValueError(self.unclear_message)
+
+
 class DateField(wtforms.DateField):
     """A date as YYYY-MM-DD, or as US month/day/year, with our own sentence."""
 
@@ -83,7 +172,7 @@ class DateField(wtforms.DateField):
                 self.data = date.fromisoformat(text)
         except ValueError as error:
             self.data = None
-            raise ValueError(DATE_MESSAGE) from error
+            raise ValueError(date_message(text)) from error
 
 
 class CampaignForm(FlaskForm):
@@ -127,15 +216,11 @@ class ProviderForm(FlaskForm):
         validators=[_at_most("the PIN", 20)],
         description="Leave empty only if your provider doesn't use one.",
     )
-    no_pin = BooleanField("My provider doesn't use a PIN", false_values=FALSE_VALUES)
+    no_pin = BooleanField("My provider doesn't use a PIN")
     platform_locked = BooleanField(
-        "The number sits in a messaging service or sub-account on another platform",
-        false_values=FALSE_VALUES,
+        "The number sits in a messaging service or sub-account on another platform"
     )
-    carrier_refuses = BooleanField(
-        "My provider has said it won't release the number",
-        false_values=FALSE_VALUES,
-    )
+    carrier_refuses = BooleanField("My provider has said it won't release the number")
     btn = TelField(
         "Main (billing) number on the account",
         validators=[Optional(), _at_most("the billing number", 30), Phone()],
@@ -218,19 +303,14 @@ class SignForm(FlaskForm):
     )
     signature_consent = BooleanField(
         "I agree to sign this Letter of Authorization electronically",
-        validators=[
-            InputRequired(
-                message="Please tick the box to agree to sign electronically."
-            )
-        ],
-        false_values=FALSE_VALUES,
+        validators=[InputRequired(message=CONSENT_MESSAGE)],
+        unclear_message=CONSENT_MESSAGE,
     )
 
     def validate_signature_consent(self, field) -> None:
-        if not field.data:
-            raise ValidationError(
-                "Please tick the box to agree to sign electronically."
-            )
+        # An unclear value already carries the same sentence from reading it.
+        if not field.data and not field.errors:
+            raise ValidationError(CONSENT_MESSAGE)
 
 
 class StatusForm(FlaskForm):

@@ -179,10 +179,10 @@ def test_an_upload_at_a_step_without_one_is_409(chat, client):
 @pytest.mark.parametrize(
     "data, message_part",
     [
-        ({"file": (io.BytesIO(b"x"), "b.pdf")}, "what the document is"),
+        ({"file": (io.BytesIO(b"x"), "b.pdf")}, "what kind of document"),
         (
             {"kind": "passport", "file": (io.BytesIO(b"x"), "b.pdf")},
-            "what the document is",
+            "what kind of document",
         ),
         ({"kind": "number_list"}, "attach the file"),
     ],
@@ -555,8 +555,8 @@ def test_a_document_of_a_kind_the_step_does_not_take_is_409(chat):
 
     assert error == {
         "code": "conflict",
-        "message": "This step doesn't take that document. Please answer the "
-        "question shown first.",
+        "message": "This step takes a list of numbers (CSV or text), so that "
+        "document can't be used here. Please send that instead.",
     }
     assert chat.text("415 867 5309")["state"] == "number_type"
 

@@ -31,7 +31,8 @@ def test_json_nested_thousands_deep_is_a_400_and_the_chat_goes_on(
     assert response.status_code == 400
     assert response.get_json()["error"] == {
         "code": "bad_request",
-        "message": 'That message isn\'t valid JSON. Please send {"text": "..."}.',
+        "message": "That message is nested too deeply to read. "
+        'Please send a plain {"text": "..."}.',
     }
     assert "Traceback" not in caplog.text
     assert chat.choose("port")["state"] == "numbers"

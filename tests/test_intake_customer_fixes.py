@@ -4,7 +4,6 @@ from datetime import datetime
 import pytest
 
 from assistant.knowledge import KnowledgeBase
-from forms.intake import DATE_MESSAGE
 from forms.validators import PHONE_MESSAGE
 from forms.validators import PMB_MESSAGE
 from forms.validators import STREET_NAME_MESSAGE
@@ -453,16 +452,6 @@ def test_two_numbers_are_asked_about_as_both_numbers(chat):
     assert "Are both numbers on this one account with Pacific Coast Telecom?" in (
         chat.said()
     )
-
-
-@pytest.mark.parametrize("wished", ["tomorrow", "2027-02-30", "12/40/2026", "soon"])
-def test_a_date_we_cannot_read_says_how_to_write_it(chat, wished):
-    to_loa_details(chat)
-
-    reply = chat.form(**{**LOA_DETAILS, "requested_date": wished})
-
-    assert reply["errors"] == {"requested_date": [DATE_MESSAGE]}
-    assert DATE_MESSAGE == "Please give the date as YYYY-MM-DD, for example 2027-01-15."
 
 
 def test_a_us_month_day_year_date_is_read(tmp_path):

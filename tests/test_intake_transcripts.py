@@ -46,8 +46,10 @@ def through_provider(chat, messaging: str = "none", **provider) -> None:
 def to_documents(chat) -> None:
     if chat.state == "same_account":
         chat.choose("yes")
-    assert chat.state == "full_port", chat.last
-    chat.choose("no")
+    # A Google Voice account holds one number, so it is never asked what stays.
+    if chat.state == "full_port":
+        chat.choose("no")
+    assert chat.state == "loa_details", chat.last
     chat.form(**LOA_DETAILS)
     assert chat.state == "documents", chat.last
 

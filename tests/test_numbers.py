@@ -285,6 +285,9 @@ def test_an_extension_in_a_list_goes_with_the_number_before_it():
         ("415 555 0200", False),
         ("415 555 0099", False),
         ("415 234 0150", False),
+        ("212-555-0143", True),
+        ("800-555-0199", False),
+        ("(888) 555-0100", False),
     ],
 )
 def test_numbers_reserved_for_fiction_are_left_out_like_invalid_entries(
@@ -295,6 +298,14 @@ def test_numbers_reserved_for_fiction_are_left_out_like_invalid_entries(
     assert len(result.numbers) == (0 if fictional else 1)
     expected = ["fictional"] if fictional else []
     assert _codes(result) == expected
+
+
+def test_a_toll_free_number_in_the_555_01_range_is_kept_as_toll_free():
+    result = parse_numbers("800-555-0199")
+
+    assert [n.e164 for n in result.numbers] == ["+18005550199"]
+    assert result.numbers[0].line_type == "toll_free"
+    assert not result.issues
 
 
 def test_the_fictional_issue_names_the_entry_and_asks_to_fix_or_leave_it_out():

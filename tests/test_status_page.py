@@ -131,7 +131,11 @@ def test_the_reference_and_email_are_matched_regardless_of_case_and_spaces(
     [
         ("", CUSTOMER_EMAIL, "Please enter the reference from your confirmation."),
         ("PR-ABCDEFGH", "", "Please enter the e-mail address you used."),
-        ("PR-ABCDEFGH" * 3, CUSTOMER_EMAIL, "Please keep the reference to 20 characters or fewer."),
+        (
+            "PR-ABCDEFGH" * 3,
+            CUSTOMER_EMAIL,
+            "Please keep the reference to 20 characters or fewer.",
+        ),
     ],
 )
 def test_an_incomplete_look_up_says_what_is_missing(client, reference, email, message):
