@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from assistant import knowledge
 from assistant import steps
 from assistant.crypto import SECRET_FIELDS
-from assistant.crypto import mask
+from assistant.crypto import mask_field
 from assistant.models import Conversation
 from assistant.models import hash_token
 from assistant.models import utcnow
@@ -299,7 +299,7 @@ def _user_echo(event: Event, offered: dict) -> str:
         if value in (None, "", False) or name not in labels:
             continue
         if name in SECRET_FIELDS:
-            value = mask(str(value))
+            value = mask_field(name, str(value))
         elif value is True:
             value = "yes"
         shown.append(f"{labels[name]}: {value}")
@@ -325,7 +325,11 @@ def form_fields(form_name: str, slots: dict, secrets: dict) -> list[dict]:
         value = entered.get(item.name, item.default)
         typed = secrets.get(f"{item.name}_draft") or secrets.get(item.name)
         if item.name in SECRET_FIELDS and typed:
-            value = typed if item.name in steps.SHOWN_SECRETS else mask(typed)
+            value = (
+                typed
+                if item.name in steps.SHOWN_SECRETS
+                else mask_field(item.name, typed)
+            )
         entry = {
             "name": item.name,
             "label": item.label.text,

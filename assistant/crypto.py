@@ -47,5 +47,14 @@ def mask(value: str | None, keep: int = 2) -> str:
     """Show only the last characters of a secret, e.g. •••••67."""
     if not value:
         return ""
-    shown = value[-keep:] if len(value) > keep + 2 else ""
+    shown = value[-keep:] if keep and len(value) > keep + 2 else ""
     return "•" * max(len(value) - len(shown), 4) + shown
+
+
+# A PIN is short: its last digits would give away much of it, so none are shown.
+_SHOWN_OF = {"pin": 0}
+
+
+def mask_field(name: str, value: str | None) -> str:
+    """Mask the secret field ``name`` as every page and e-mail shows it."""
+    return mask(value, keep=_SHOWN_OF.get(name, 2))

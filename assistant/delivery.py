@@ -30,6 +30,7 @@ from sqlalchemy import update
 
 from assistant.crypto import SECRET_FIELDS
 from assistant.crypto import mask
+from assistant.crypto import mask_field
 from assistant.extensions import db
 from assistant.models import Document
 from assistant.models import OutboxMessage
@@ -273,7 +274,7 @@ def customer_copy(request: PortRequest) -> bytes:
     from assistant.submission import loa_options
     from assistant.submission import loa_values
 
-    masked = {name: mask(value) for name, value in request.secrets.items()}
+    masked = {name: mask_field(name, value) for name, value in request.secrets.items()}
     if request.secrets.get("pin"):
         # Even the last digits of a PIN make guessing it easier.
         masked["pin"] = PIN_HIDDEN

@@ -34,7 +34,7 @@ from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
 from assistant import delivery
-from assistant.crypto import mask
+from assistant.crypto import mask_field
 from assistant.extensions import db
 from assistant.extensions import limiter
 from assistant.extensions import login_manager
@@ -603,7 +603,7 @@ def _status_form(port_request: PortRequest, formdata=None) -> StatusChangeForm:
 def _detail_page(port_request, form, revealed: bool = False, status: int = 200):
     secrets = port_request.secrets
     shown = {
-        name: secrets.get(name) if revealed else mask(secrets.get(name))
+        name: secrets.get(name) if revealed else mask_field(name, secrets.get(name))
         for name, _ in SECRET_LABELS
     }
     fields = port_request.fields

@@ -12,7 +12,7 @@ from assistant import knowledge
 from assistant import numbers as numbering
 from assistant import schedule
 from assistant.crypto import SECRET_FIELDS
-from assistant.crypto import mask
+from assistant.crypto import mask_field
 from flows.engine import fire
 from flows.intake import EVIDENCE_OF
 from flows.intake import TYPE_LABELS
@@ -710,7 +710,7 @@ def provider(turn: Turn, event) -> bool:
     turn.fields["carrier_refuses"] = bool(data["carrier_refuses"])
     for name in SECRET_FIELDS:
         turn.secrets[name] = (data.get(name) or "").strip()
-    turn.fields["masked"] = {n: mask(v) for n, v in turn.secrets.items() if v}
+    turn.fields["masked"] = {n: mask_field(n, v) for n, v in turn.secrets.items() if v}
     warning = eligibility.account_number_warning(
         turn.secrets["account_number"], turn.fields["numbers"]
     )
@@ -725,7 +725,11 @@ def _keep_masked_secrets(turn: Turn, event) -> None:
     """A re-shown form carries masked secrets; keep the stored values for them."""
     for name in SECRET_FIELDS:
         sent = event.value.get(name)
-        if sent and turn.secrets.get(name) and sent == mask(turn.secrets[name]):
+        if (
+            sent
+            and turn.secrets.get(name)
+            and sent == mask_field(name, turn.secrets[name])
+        ):
             event.value[name] = turn.secrets[name]
 
 
@@ -1313,7 +1317,7 @@ def correction(turn: Turn, event) -> bool:
     turn.slots["fields"] = {**found.fields, "numbers": found.e164s}
     turn.secrets.clear()
     turn.secrets.update(found.secrets)
-    turn.fields["masked"] = {n: mask(v) for n, v in turn.secrets.items() if v}
+    turn.fields["masked"] = {n: mask_field(n, v) for n, v in turn.secrets.items() if v}
     return turn.proceed()
 
 

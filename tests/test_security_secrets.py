@@ -434,3 +434,29 @@ def test_the_signers_emailed_loa_shows_no_digit_of_the_pin_in_pdftotext(
         assert ACCOUNT_NUMBER not in re.sub(r"\s", "", text_)
         assert pin not in text_
         assert "•" + pin[-2:] not in text_
+
+
+@pytest.mark.parametrize("pin", ["123456", "98765432", "4821"])
+def test_no_digit_of_a_pin_is_shown_back_while_the_account_shows_its_last_two(
+    chat, pin
+):
+    chat.choose("port")
+    chat.text("(415) 867-5309")
+    chat.choose("mobile")
+    chat.choose("yes")
+    chat.choose("none")
+    chat.form(**{**PROVIDER, "pin": pin})
+    chat.choose("back")
+
+    shown = {f["name"]: f["value"] for f in chat.last["input"]["fields"]}
+    transcript = chat.client.get(
+        f"/api/conversations/{chat.id}", headers=chat.headers
+    ).get_json()["transcript"]
+    echoed = next(
+        m["text"] for m in transcript if m["role"] == "user" and "PIN" in m["text"]
+    )
+
+    assert shown["pin"] == "•" * len(pin)
+    assert shown["account_number"].endswith(PROVIDER["account_number"][-2:])
+    assert f"Account or transfer PIN: {'•' * len(pin)}" in echoed
+    assert pin not in echoed and pin[-2:] not in echoed.split("PIN: ")[1]
