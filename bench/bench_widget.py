@@ -35,7 +35,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 RUNS = 7
-HOST_OWN = ("/", "/static/site.css", "/favicon.ico")
+HOST_OWN = ("/", "/static/site.css", "/static/favicon.svg", "/favicon.ico")
 LOADER_TARGET = 3 * 1024
 OPEN_TARGET = 30 * 1024
 
