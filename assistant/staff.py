@@ -51,6 +51,7 @@ from assistant.models import StaffUser
 from assistant.models import StatusEvent
 from assistant.models import utcnow
 from assistant.numbers import format_number
+from assistant.submission import request_documents
 from assistant.submission import status_lines
 from flows.engine import mermaid
 from flows.intake import INTAKE
@@ -518,7 +519,7 @@ def document(reference: str, document_id: str):
 @bp.get("/requests/<reference>/package.zip")
 def package(reference: str):
     port_request = _request_or_404(reference)
-    documents = _documents(port_request)
+    documents = request_documents(port_request)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for file in delivery.package_files(port_request, documents):
@@ -575,17 +576,6 @@ def _request_or_404(reference: str) -> PortRequest:
     return found
 
 
-def _documents(port_request: PortRequest) -> list[Document]:
-    return db.session.scalars(
-        select(Document)
-        .where(
-            Document.conversation_id == port_request.conversation_id,
-            Document.group_index == port_request.group_index,
-        )
-        .order_by(Document.created_at)
-    ).all()
-
-
 def _status_form(port_request: PortRequest, formdata=None) -> StatusChangeForm:
     form = StatusChangeForm(formdata=formdata)
     form.status.choices = choices(
@@ -625,7 +615,7 @@ def _detail_page(port_request, form, revealed: bool = False, status: int = 200):
         secret_rows=[(label, shown[name]) for name, label in SECRET_LABELS],
         has_secrets=any(secrets.values()),
         revealed=revealed,
-        documents=_documents(port_request),
+        documents=request_documents(port_request),
         audits=audits,
         labels=STATUS_LABELS,
         reasons=REASON_BY_CODE,

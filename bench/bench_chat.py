@@ -566,22 +566,25 @@ def print_closed(kind: str, run: dict) -> None:
 
 def print_paced(kind: str, run: dict) -> None:
     low, high = run["think_s"]
-    print(
+    _print_turns(
+        run,
         f"{kind}, {run['customers']} customers at once, {low}-{high} s between turns "
-        f"({run['wall_s']:.1f} s):"
+        f"({run['wall_s']:.1f} s):",
     )
-    for name in ("message", "upload", "sign"):
-        print(_row(f"{name} turn", run[name]))
-    _print_errors(run["errors"])
 
 
 def print_steady(kind: str, run: dict) -> None:
     low, high = run["think_s"]
-    print(
+    _print_turns(
+        run,
         f"{kind}, {run['customers']} customers at once all along, starts spread over "
         f"{STEADY_SPREAD_SECONDS:.0f} s, {low}-{high} s between turns "
-        f"({run['window_s']:.1f} s with all of them in):"
+        f"({run['window_s']:.1f} s with all of them in):",
     )
+
+
+def _print_turns(run: dict, heading: str) -> None:
+    print(heading)
     for name in ("message", "upload", "sign"):
         print(_row(f"{name} turn", run[name]))
     _print_errors(run["errors"])
