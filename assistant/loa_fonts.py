@@ -95,6 +95,11 @@ class TrueTypeFont:
 
         info = TTFont(io.BytesIO(data), lazy=True)
         self.cmap = _read_cmap(self.table("cmap"))
+        # A subset keeps a few dozen glyphs of tens of thousands: look up the
+        # characters of each kept glyph instead of reading the whole map each time.
+        self._codes_of: dict[int, list[int]] = {}
+        for code, gid in self.cmap.items():
+            self._codes_of.setdefault(gid, []).append(code)
         name = info["name"].getDebugName(6) if "name" in self._tables else None
         self.postscript_name = "".join(
             ch
@@ -195,7 +200,9 @@ class TrueTypeFont:
         maxp = bytearray(self.table("maxp"))
         struct.pack_into(">H", maxp, 4, len(order))
         characters = {
-            code: new_ids[gid] for code, gid in self.cmap.items() if gid in new_ids
+            code: new_id
+            for gid, new_id in new_ids.items()
+            for code in self._codes_of.get(gid, ())
         }
         tables = {
             "cmap": _cmap_table(characters),
