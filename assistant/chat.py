@@ -73,6 +73,8 @@ class Event:
 class Reply:
     messages: list[dict] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
+    # Not in the JSON reply: the chat says these in its messages already.
+    refused: dict[str, list[str]] = field(default_factory=dict)
 
 
 def normalise_text(text: str) -> str:
@@ -164,7 +166,7 @@ def run_turn(conversation: Conversation, event: Event, request_info: dict) -> Re
     echo = [{"role": "user", "kind": "text", "text": user_text, "topic": None}]
     conversation.transcript = [*(conversation.transcript or []), *echo, *messages]
     log.info("conversation %s: %s -> %s", conversation.id, state, new_state)
-    return Reply(messages=messages, errors=turn.errors)
+    return Reply(messages=messages, errors=turn.errors, refused=turn.refused)
 
 
 def _apply(turn, event: Event, offered_topics: list[dict]) -> None:

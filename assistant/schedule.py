@@ -126,7 +126,7 @@ def check_requested_date(
         )
     if d.weekday() >= 5:
         return (
-            f"{format_date(d)} is a {d:%A}, and ports only happen on business "
+            f"{d:%B} {d.day}, {d.year} is a {d:%A}, and ports only happen on business "
             f"days. How about {format_date(_next_business_day(d))}?"
         )
     holiday = _holidays("US", d.year).get(d)

@@ -79,6 +79,9 @@ SHARED_FIELDS = (
 # password, and the customer needs to see it to fix it.
 SHOWN_SECRETS = ("btn",)
 PRINTED_PROVIDER_FIELDS = ("carrier", "account_number", "pin")
+# Provider answers the next request of a conversation starts with; whether a
+# number is locked or refused is about that number, so it is asked afresh.
+CARRIED_PROVIDER = ("carrier", "account_type", "no_pin")
 
 
 @dataclass
@@ -89,6 +92,9 @@ class Turn:
     request_info: dict
     model: object = None
     errors: dict = field(default_factory=dict)
+    # Answers the step turned away without a form error: the chat re-asks in a
+    # message, the wizard shows them as errors of the step's field.
+    refused: dict = field(default_factory=dict)
 
     @property
     def fields(self) -> dict:
@@ -210,6 +216,8 @@ def run_command(turn: Turn, command: str) -> None:
             model.ask()
             return
         _set_state(model, history.pop())
+        if model.state == "numbers":
+            turn.slots["numbers_draft"] = "\n".join(_numbers_to_change(turn))
         model.ask()
     elif command in ("human", "status"):
         if model.state not in ("human", "status"):
@@ -258,7 +266,10 @@ def digress(turn: Turn, text: str) -> None:
         turn.proceed()
         return
     if not (opening or base.looks_like_question(text)):
-        turn.say("Sorry, I didn't quite get that. " + answer_hint(turn), "notice")
+        hint = answer_hint(turn)
+        turn.say("Sorry, I didn't quite get that. " + hint, "notice")
+        field_name = input_for(state, turn.slots).get("field") or "_general"
+        turn.refused[field_name] = [hint]
         # The hint names a sent request's choices; its confirmation is said once.
         if turn.model.state != "submitted":
             turn.model.ask()
@@ -490,6 +501,8 @@ def _store_numbers(turn: Turn, result, first: int) -> None:
 def _begin_group(turn: Turn, keep_shared: bool) -> None:
     group = turn.slots["groups"][turn.slots["group"]]
     shared = {k: turn.fields.get(k) for k in SHARED_FIELDS if turn.fields.get(k)}
+    provider_values = {k: turn.fields[k] for k in CARRIED_PROVIDER if k in turn.fields}
+    provider_secrets = {k: v for k, v in turn.secrets.items() if k in SECRET_FIELDS}
     fields = {"numbers": group}
     if keep_shared:
         fields.update(shared)
@@ -504,6 +517,12 @@ def _begin_group(turn: Turn, keep_shared: bool) -> None:
     turn.slots.pop("has_evidence", None)
     turn.slots["documents"] = []
     turn.secrets.clear()
+    if keep_shared and "carrier" in provider_values:
+        # The next request is most often on the same account, so its form starts
+        # filled in; the secrets show masked and stay unless the customer retypes.
+        turn.slots.setdefault("drafts", {})["provider"] = provider_values
+        if not set(group) & set(turn.slots.get("other_account", [])):
+            turn.secrets.update(provider_secrets)
 
 
 def numbers_confirm(turn: Turn, event) -> bool:
@@ -593,10 +612,15 @@ def ineligible_some(turn: Turn, event) -> bool:
     return turn.proceed()
 
 
+def _numbers_to_change(turn: Turn) -> list[str]:
+    """The numbers entered and not yet sent, as the numbers box shows them."""
+    waiting = turn.slots.get("groups", [])[turn.slots.get("group", 0) :]
+    return [numbering.format_number(e164) for group in waiting for e164 in group]
+
+
 def _back_to_numbers(turn: Turn) -> None:
     """The numbers step again, listing the numbers not yet sent to change."""
-    waiting = turn.slots["groups"][turn.slots.get("group", 0) :]
-    entered = [numbering.format_number(e164) for group in waiting for e164 in group]
+    entered = _numbers_to_change(turn)
     turn.slots["numbers_draft"] = "\n".join(entered)
     # Back from the numbers then goes where it went when they were first asked,
     # never to the steps that judged the numbers being replaced.
@@ -766,6 +790,8 @@ def account_numbers(turn: Turn, event) -> bool:
     groups[turn.slots["group"]] = here
     if rest:
         groups.insert(turn.slots["group"] + 1, rest)
+        # Their account number and PIN are another account's: never carried over.
+        turn.slots.setdefault("other_account", []).extend(rest)
         others = (
             "1 other number goes"
             if len(rest) == 1

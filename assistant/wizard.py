@@ -31,6 +31,7 @@ from assistant.models import Document
 from assistant.network import client_address
 from flows.intake import INTAKE
 from flows.intake import STEPS
+from flows.intake import prompt_lines
 from forms.intake import STEP_FORMS
 
 log = logging.getLogger(__name__)
@@ -93,14 +94,17 @@ class Refused(Exception):
 # Pages.
 @bp.get("")
 def show():
+    notes = session.pop(NOTES_KEY, None) or {}
     conversation = _current()
     if conversation is None:
         # Nothing is saved until the first answer, so a visit alone stores no row.
         conversation, _token, reply = chat.start_conversation()
         messages = reply.messages
+    elif notes.get("prompt_only"):
+        # The answer was turned away: what earlier answers got said is old news.
+        messages = _prompt_messages(conversation)
     else:
         messages = _latest_messages(conversation.transcript or [])
-    notes = session.pop(NOTES_KEY, None) or {}
 
     page = _page(conversation, messages, notes.get("errors", {}), notes.get("text"))
     response = current_app.make_response(render_template("wizard/step.html", **page))
@@ -122,7 +126,7 @@ def answer():
     try:
         event = _event_from_form(conversation, choice)
     except Refused as refused:
-        _remember({refused.field: [refused.message]}, request.form.get("text"))
+        _refuse({refused.field: [refused.message]}, request.form.get("text"))
         return _back_to_step()
     _apply(conversation, event, request.form.get("text"))
     return _back_to_step()
@@ -146,7 +150,7 @@ def upload():
         event = _event_from_upload(conversation)
     except Refused as refused:
         db.session.rollback()
-        _remember({refused.field: [refused.message]})
+        _refuse({refused.field: [refused.message]})
         return _back_to_step()
     _apply(conversation, event)
     return _back_to_step()
@@ -156,7 +160,7 @@ def upload():
 def loa_pdf():
     conversation = _current()
     if conversation is None or conversation.state not in api.LOA_READY_STATES:
-        _remember(
+        _refuse(
             {
                 GENERAL: [
                     "The letter isn't ready yet. It can be made once the "
@@ -178,7 +182,7 @@ def form_expired(error: CSRFError):
 def too_large(_error: RequestEntityTooLarge):
     limit = current_app.config["MAX_FILE_BYTES"]
     size = f"{limit / 2**20:g} MB" if limit >= 2**20 else f"{limit // 2**10} KB"
-    _remember(
+    _refuse(
         {
             "file": [
                 f"That file is larger than we can take ({size} at most). Please "
@@ -216,7 +220,7 @@ def _on_current_step(conversation: Conversation) -> bool:
     """A page left open in another tab, or reached with Back, is out of date."""
     if request.form.get("step") == conversation.state:
         return True
-    _remember(
+    _refuse(
         {
             GENERAL: [
                 "This request had already moved on, so we didn't use that answer. "
@@ -369,14 +373,14 @@ def _apply(conversation: Conversation, event: chat.Event, text=None) -> None:
         reply = chat.run_turn(conversation, event, request_info)
     except chat.BadEvent as error:
         db.session.rollback()
-        _remember({GENERAL: [error.message]}, text)
+        _refuse({_field_of(conversation): [error.message]}, text)
         return
 
     try:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        _remember(
+        _refuse(
             {
                 GENERAL: [
                     "Another change reached this request at the same moment, so "
@@ -386,7 +390,14 @@ def _apply(conversation: Conversation, event: chat.Event, text=None) -> None:
             text,
         )
         return
-    _remember(reply.errors, _kept_text(before, conversation, reply, text))
+    kept = _kept_text(before, conversation, reply, text)
+    if reply.errors:
+        _remember(reply.errors, kept)
+    elif reply.refused:
+        # The chat re-asks in a message; a page shows it as the field's error.
+        _refuse(reply.refused, kept)
+    else:
+        _remember({}, kept)
     _send_mail_now()
 
 
@@ -400,11 +411,26 @@ def _send_mail_now() -> None:
         db.session.rollback()
 
 
-def _remember(errors: dict, text: str | None = None) -> None:
+def _remember(errors: dict, text: str | None = None, prompt_only=False) -> None:
     notes: dict = {"errors": {k: list(v) for k, v in errors.items()}}
     if text and len(text) <= KEPT_TEXT_CHARS:
         notes["text"] = text
+    if prompt_only:
+        notes["prompt_only"] = True
     session[NOTES_KEY] = notes
+
+
+def _refuse(errors: dict, text: str | None = None) -> None:
+    """Errors of an answer turned away; the page then shows only the step's question."""
+    _remember(errors, text, prompt_only=True)
+
+
+def _field_of(conversation: Conversation) -> str:
+    """The field a choice or text step sets, which a refused answer is about."""
+    described = chat.describe_input(conversation.state, conversation.slots, {})
+    if described["kind"] in ("choice", "text") and described["field"]:
+        return described["field"]
+    return GENERAL
 
 
 def _back_to_step():
@@ -412,6 +438,12 @@ def _back_to_step():
 
 
 # What a step page shows.
+def _prompt_messages(conversation: Conversation) -> list[dict]:
+    """The current step's question, as the assistant says it on arrival."""
+    lines = prompt_lines(conversation.state, conversation.slots or {})
+    return [{"role": "assistant", "kind": "text", "text": line} for line in lines]
+
+
 def _latest_messages(transcript: list[dict]) -> list[dict]:
     """The assistant's messages since the customer's last answer."""
     latest: list[dict] = []
@@ -446,6 +478,9 @@ def _page(conversation: Conversation, messages, errors: dict, text) -> dict:
         "steps": [label for _name, label in STEPS],
         "summary": _summary(errors, described, form),
         "errors": errors,
+        "choice_errors": errors.get(described["field"])
+        if described["kind"] == "choice"
+        else None,
         "can_go_back": bool(conversation.slots.get("history"))
         and state not in ("welcome", "submitted"),
         "saved": conversation.id is not None,

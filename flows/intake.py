@@ -4,6 +4,9 @@ The application parses and checks what the customer sends, writes the result int
 the slots, then fires `proceed`; the conditions below only read those slots.
 """
 
+import phonenumbers
+from phonenumbers import PhoneNumberFormat
+
 from flows.engine import Flow
 
 STEPS = [
@@ -322,11 +325,12 @@ def prompt_lines(state: str, slots: dict) -> list[str]:
         listed = "; ".join(slots.get("to_confirm", []))
         return [f"Just to be sure, is this right: {listed}?"]
     if state == "number_type":
+        listed = _listed_numbers(fields.get("numbers", []))
         if count == 1:
-            return ["What kind of number is this?"]
+            return [f"What kind of number is {listed}?"]
         return [
-            "What kind of numbers are these? If they differ, pick the kind most of "
-            "them are; a number of another kind can go on its own request later."
+            f"What kind of numbers are {listed}? If they differ, pick the kind most "
+            "of them are; a number of another kind can go on its own request later."
         ]
     if state == "active":
         return [
@@ -432,6 +436,34 @@ def prompt_lines(state: str, slots: dict) -> list[str]:
             "and the e-mail address you used."
         ]
     return []
+
+
+# A question names this many numbers at most, then counts the rest.
+NAMED_NUMBERS = 5
+
+
+def _listed_numbers(e164s: list[str]) -> str:
+    """The numbers as a question names them: "A", "A and B", "A, B and 3 more"."""
+    if not e164s:
+        return "these"
+    shown = [format_number(e) for e in e164s[:NAMED_NUMBERS]]
+    rest = len(e164s) - len(shown)
+    if rest:
+        return f"{', '.join(shown)} and {rest} more"
+    if len(shown) == 1:
+        return shown[0]
+    return f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def format_number(e164: str) -> str:
+    """A number as people read it, the way `assistant.numbers` shows it."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if parsed.country_code == 1:
+        return phonenumbers.format_number(parsed, PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(parsed, PhoneNumberFormat.INTERNATIONAL)
 
 
 def _ineligible_lines(slots: dict) -> list[str]:

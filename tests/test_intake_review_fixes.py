@@ -8,6 +8,7 @@ from forms.validators import PHONE_MESSAGE
 from tests.conftest import Chat
 from tests.intake_data import NUMBER_E164
 from tests.intake_data import NUMBER_TEXT
+from tests.intake_data import PROVIDER
 from tests.intake_data import bill_pdf
 from tests.test_intake_partial_port import to_staying_numbers
 from tests.test_intake_transcripts import TOLL_FREE_TEXT
@@ -206,3 +207,62 @@ def test_the_main_number_step_asks_again_for_one_number(chat):
         f"main number, with its area code, like {EXAMPLE_PHONE}."
     ) in chat.said()
     assert EXAMPLE_PHONE in PHONE_MESSAGE
+
+
+def to_second_provider_form(chat) -> str:
+    """Send the local part of a mixed list and reach the toll-free part's form."""
+    start_numbers(chat, f"{NUMBER_TEXT}, {TOLL_FREE_TEXT}")
+    chat.choose("landline")
+    through_provider(chat)
+    to_documents(chat)
+    chat.upload("bill", bill_pdf(), "bill.pdf")
+    first = finish(chat)
+    chat.choose("next")
+    chat.choose("yes")
+    chat.choose("none")
+    assert chat.state == "provider", chat.last
+    return first
+
+
+def secrets_of(app, reference: str) -> dict:
+    with app.app_context():
+        return db.session.scalar(
+            select(PortRequest).where(PortRequest.reference == reference)
+        ).secrets
+
+
+def test_the_next_request_starts_with_the_provider_details_of_the_one_before(app, chat):
+    to_second_provider_form(chat)
+
+    shown = {f["name"]: f["value"] for f in chat.last["input"]["fields"]}
+    assert shown["carrier"] == PROVIDER["carrier"]
+    assert shown["account_type"] == "business"
+    assert shown["account_number"] == "•••••••••09"
+    assert shown["pin"] == "••••"
+    assert PROVIDER["account_number"] not in str(chat.last)
+
+    chat.form(**{name: shown[name] for name in PROVIDER})
+    to_documents(chat)
+    chat.upload("receipt", bill_of(TOLL_FREE_TEXT), "receipt.pdf")
+    second = finish(chat)
+
+    assert stored(app, second)["fields"]["carrier"] == PROVIDER["carrier"]
+    assert secrets_of(app, second) == {
+        "account_number": PROVIDER["account_number"],
+        "pin": PROVIDER["pin"],
+    }
+
+
+def test_a_detail_changed_on_the_next_requests_form_replaces_the_carried_one(app, chat):
+    to_second_provider_form(chat)
+    shown = {f["name"]: f["value"] for f in chat.last["input"]["fields"]}
+
+    chat.form(**{**{name: shown[name] for name in PROVIDER}, "pin": "7315"})
+    to_documents(chat)
+    chat.upload("receipt", bill_of(TOLL_FREE_TEXT), "receipt.pdf")
+    second = finish(chat)
+
+    assert secrets_of(app, second) == {
+        "account_number": PROVIDER["account_number"],
+        "pin": "7315",
+    }

@@ -164,7 +164,7 @@ DECEMBER_10 = datetime(2026, 12, 10, 15, 0, tzinfo=UTC)
     [
         (
             "2026-12-19",
-            "Saturday, December 19, 2026 is a Saturday, and ports only happen on "
+            "December 19, 2026 is a Saturday, and ports only happen on "
             "business days. How about Monday, December 21, 2026?",
         ),
         (

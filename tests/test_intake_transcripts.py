@@ -690,6 +690,10 @@ def test_numbers_on_two_accounts_become_two_requests(chat, app):
     chat.choose("landline")
     chat.choose("yes")
     chat.choose("none")
+    # Another account: its provider is offered again, never the first one's secrets.
+    shown = {f["name"]: f["value"] for f in chat.last["input"]["fields"]}
+    assert shown["carrier"] == PROVIDER["carrier"]
+    assert (shown["account_number"], shown["pin"]) == ("", "")
     chat.form(**{**PROVIDER, "account_number": "99887766"})
     assert chat.state == "full_port"
     chat.choose("no")

@@ -304,3 +304,34 @@ def test_the_numbers_step_error_shows_an_example_that_is_a_usable_number(chat):
     )
     chat.text("(415) 555-2671")
     assert chat.state == "number_type", chat.last
+
+
+@pytest.mark.parametrize(
+    ("typed", "question"),
+    [
+        ("(212) 736-4011", "What kind of number is (212) 736-4011?"),
+        (
+            "(212) 736-4011\n(212) 736-4012",
+            "What kind of numbers are (212) 736-4011 and (212) 736-4012? If they "
+            "differ, pick the kind most of them are; a number of another kind can "
+            "go on its own request later.",
+        ),
+        (
+            "(212) 736-4011, (212) 736-4012, (212) 736-4013",
+            "What kind of numbers are (212) 736-4011, (212) 736-4012 and "
+            "(212) 736-4013? If they differ",
+        ),
+        (
+            "\n".join(f"(212) 736-40{n}" for n in range(11, 18)),
+            "What kind of numbers are (212) 736-4011, (212) 736-4012, "
+            "(212) 736-4013, (212) 736-4014, (212) 736-4015 and 2 more?",
+        ),
+    ],
+)
+def test_the_number_type_question_names_the_numbers_it_asks_about(
+    chat, typed, question
+):
+    start_numbers(chat, typed)
+
+    assert chat.state == "number_type", chat.last
+    assert chat.last["messages"][-1]["text"].startswith(question)

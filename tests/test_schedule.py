@@ -199,8 +199,13 @@ NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
         ),
         (
             date(2026, 12, 5),
-            "Saturday, December 5, 2026 is a Saturday, and ports only happen on "
+            "December 5, 2026 is a Saturday, and ports only happen on "
             "business days. How about Monday, December 7, 2026?",
+        ),
+        (
+            date(2026, 12, 6),
+            "December 6, 2026 is a Sunday, and ports only happen on business days. "
+            "How about Monday, December 7, 2026?",
         ),
         (
             date(2026, 12, 25),

@@ -264,6 +264,60 @@ def test_back_returns_to_the_previous_step_and_start_over_to_the_welcome(wizard)
     assert 'value="back"' not in wizard.html
 
 
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("(212) 736-4011", "(212) 736-4011"),
+        ("212-736-4011, 2127364012", "(212) 736-4011\n(212) 736-4012"),
+    ],
+)
+def test_back_from_the_number_type_shows_the_numbers_entered_in_the_box(
+    wizard, typed, shown
+):
+    wizard.choose("port")
+    wizard.text(typed)
+    assert wizard.step == "number_type"
+
+    wizard.choose("back")
+
+    assert wizard.step == "numbers"
+    assert f'autocomplete="off">{shown}</textarea>' in wizard.html
+    wizard.text(typed)
+    assert wizard.step == "number_type"
+
+
+def test_the_number_type_page_names_the_two_numbers_it_asks_about(wizard):
+    wizard.choose("port")
+
+    wizard.text("(212) 736-4011\n(212) 736-4012")
+
+    assert wizard.step == "number_type"
+    assert (
+        "What kind of numbers are (212) 736-4011 and (212) 736-4012?" in wizard.messages
+    )
+
+
+def test_the_next_request_of_a_mixed_list_shows_the_provider_form_filled_in(wizard):
+    wizard.choose("port")
+    wizard.text(f"{NUMBER_TEXT}, (888) 555-2671")
+    walk(wizard, "review", number_type="landline")
+    wizard.choose("submit")
+    wizard.form(signature_name="Jane Doe", signature_consent="y")
+    wizard.choose("next")
+    assert "I've kept the details they share." in wizard.messages
+
+    walk(wizard, "provider")
+
+    assert f'value="{PROVIDER["carrier"]}"' in wizard.html
+    assert '<option selected value="business">' in wizard.html
+    assert re.search(r'id="account_number"[^>]*value="•+09"', wizard.html)
+    assert re.search(r'id="pin"[^>]*value="••••"', wizard.html)
+    assert PROVIDER["account_number"] not in wizard.html
+    masked = re.search(r'id="account_number"[^>]*value="([^"]*)"', wizard.html)
+    wizard.form(**{**PROVIDER, "account_number": masked.group(1), "pin": "••••"})
+    assert wizard.step == "full_port"
+
+
 def test_an_answer_from_an_out_of_date_page_is_not_applied(app, wizard):
     wizard.choose("port")
     wizard.text(NUMBER_TEXT)
@@ -286,9 +340,60 @@ def test_a_choice_the_step_does_not_offer_shows_the_engines_message(wizard):
 
     assert wizard.step == "number_type"
     assert wizard.summary == [
-        "That option isn't available at this step. Please pick one of the "
-        "options shown."
+        '<a href="#choices">That option isn\'t available at this step. Please pick '
+        "one of the options shown.</a>"
     ]
+    assert 'aria-describedby="choices-error"' in wizard.html
+    assert '<p class="field-error" id="choices-error">' in wizard.html
+    assert "<title>Error: Number type" in wizard.html
+
+
+UNREADABLE_HINT = (
+    "Please type the phone numbers with their area code, like (415) 555-2671."
+)
+
+
+def walk_to_remaining_numbers(wizard: Wizard) -> None:
+    walk(wizard, "provider")
+    wizard.form(**PROVIDER)
+    wizard.choose("yes")
+    assert wizard.step == "remaining_numbers"
+
+
+@pytest.mark.parametrize(
+    ("reach", "field", "title"),
+    [
+        (lambda wizard: wizard.choose("port"), "numbers", "Your numbers"),
+        (walk_to_remaining_numbers, "remaining_numbers", "Current provider"),
+    ],
+)
+def test_unreadable_numbers_get_the_error_summary_an_empty_box_gets(
+    wizard, reach, field, title
+):
+    reach(wizard)
+
+    wizard.text("abc")
+
+    assert wizard.summary == [f'<a href="#{field}">{UNREADABLE_HINT}</a>']
+    assert f"<title>Error: {title}" in wizard.html
+    assert f'aria-invalid="true" aria-describedby="{field}-error"' in wizard.html
+    assert f'<p class="field-error" id="{field}-error">' in wizard.html
+    assert ">abc</textarea>" in wizard.html
+    assert "didn't quite get that" not in wizard.messages
+
+
+def test_a_refused_answer_shows_only_the_question_not_the_earlier_messages(wizard):
+    wizard.choose("port")
+    wizard.text("abc")
+
+    wizard.text("   ")
+
+    assert wizard.summary == [
+        '<a href="#numbers">Please type the numbers you\'d like to bring over, '
+        "or upload a list.</a>"
+    ]
+    assert "didn't quite get that" not in wizard.messages
+    assert wizard.messages.startswith("Which numbers would you like to bring over?")
 
 
 def test_a_question_typed_on_the_faq_step_gets_an_answer_on_the_page(wizard):
