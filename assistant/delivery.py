@@ -32,6 +32,8 @@ from assistant.crypto import SECRET_FIELDS
 from assistant.crypto import mask
 from assistant.crypto import mask_field
 from assistant.extensions import db
+from assistant.lifecycle import REDATED_SUBJECT
+from assistant.lifecycle import STATUS_SUBJECTS
 from assistant.models import Document
 from assistant.models import OutboxMessage
 from assistant.models import PortRequest
@@ -289,20 +291,33 @@ def customer_copy(request: PortRequest) -> bytes:
     )
 
 
-def queue_status_change(request: PortRequest, event_id: int, lines: list[str]) -> None:
-    """Queue the customer's e-mail about one status change (one per event)."""
+def queue_status_change(
+    request: PortRequest,
+    event_id: int,
+    lines: list[str],
+    earlier_date: str | None = None,
+) -> None:
+    """Queue the customer's e-mail about one status change (one per event).
+
+    ``earlier_date`` is the port date a new confirmed date replaces.
+    """
+    from assistant.submission import port_date_words
+
     config = current_app.config
+    news = REDATED_SUBJECT if earlier_date else STATUS_SUBJECTS[request.status]
     message = _message(
         [request.contact_email],
-        f"Update on your porting request {request.reference}",
+        f"Your porting request {request.reference}: {news}",
         render_template(
             "email/customer_status.txt",
             reference=request.reference,
             lines=lines,
+            earlier_date=port_date_words(earlier_date) if earlier_date else None,
             rejected=request.status == "rejected",
             brand=config["BRAND_NAME"],
             status_url=_status_url(),
             chat_url=_absolute("/chat"),
+            port_url=_absolute("/port"),
         ),
     )
     _queue(f"status:{request.reference}:{event_id}", message)

@@ -527,7 +527,18 @@ _STREET_WORDS = {
     "street": "st",
     "terrace": "ter",
     "west": "w",
+    "first": "1st",
+    "second": "2nd",
+    "third": "3rd",
+    "fourth": "4th",
+    "fifth": "5th",
+    "sixth": "6th",
+    "seventh": "7th",
+    "eighth": "8th",
+    "ninth": "9th",
+    "tenth": "10th",
 }
+_ORDINAL = re.compile(r"[0-9]+(?:st|nd|rd|th)", re.I)
 _UNIT = re.compile(r",|#|\b(?:suite|ste|apt|apartment|unit|floor|fl|room|rm)\b", re.I)
 _EMAIL = re.compile(
     r"[A-Za-z0-9._%+-]+\s?[@©]\s?[A-Za-z0-9-]+(?:\s?\.\s?[A-Za-z0-9-]+)+"
@@ -590,7 +601,9 @@ def _digit_fixed(text: str) -> str:
     for word in re.split(r"(\s+)", text):
         letters_and_digits = [char for char in word if char.isalnum()]
         digits = sum(char.isdigit() for char in letters_and_digits)
-        if digits and digits * 2 >= len(letters_and_digits):
+        # An ordinal such as 42ND names a street; its letters are not digits.
+        ordinal = _ORDINAL.fullmatch("".join(letters_and_digits))
+        if digits and digits * 2 >= len(letters_and_digits) and not ordinal:
             word = word.translate(_OCR_DIGITS)
         words.append(word)
     return "".join(words)
@@ -765,6 +778,22 @@ def _street_parts(street: str) -> tuple[str, list[str]]:
     return number.casefold(), [_STREET_WORDS.get(word, word) for word in words]
 
 
+def _house_number(number: str, words: list[str]) -> re.Pattern:
+    """A pattern for the house number standing alone in a spaced window.
+
+    123 Main St is not 1234 Main St nor 1 23 Main St. A numbered street is
+    matched together with its number, spaced or not, so that 350 5th Ave is
+    found even where a PDF runs it together as 3505thAve. Spaces between the
+    number's own characters are allowed for PDFs that space every glyph.
+    """
+    spaced = r"\s?".join(re.escape(char) for char in number)
+    if words and _ORDINAL.fullmatch(words[0]):
+        after = rf"\s?{re.escape(words[0])}"
+    else:
+        after = r"(?![0-9])(?!\s[0-9])"
+    return re.compile(rf"(?<![0-9])(?<![0-9]\s){spaced}{after}")
+
+
 def _normalise_street_words(line: str) -> str:
     words = re.findall(r"[^\W_]+", line.casefold())
     return " ".join(_STREET_WORDS.get(word, word) for word in words)
@@ -778,9 +807,13 @@ def _check_address(document: str, text: str, lines, intake: dict) -> Finding | N
     fixed_lines = [_normalise_street_words(_digit_fixed(line)) for line in lines]
     windows = _windows(fixed_lines)
     if number:
-        # The house number must stand alone: 123 Main St is not 1234 Main St.
-        alone = re.compile(rf"(?<![0-9]){re.escape(number)}(?![0-9])")
-        windows = [w for w in windows if alone.search(w.replace(" ", ""))]
+        alone = _house_number(number, words)
+        windows = [w for w in windows if alone.search(w)]
+    # Digits are never fuzzy: 10 W 42nd St is not 10 W 43rd St.
+    numbered = words[1:] if number and words and _ORDINAL.fullmatch(words[0]) else words
+    for digits in re.findall(r"[0-9]+", " ".join(numbered)):
+        exact = re.compile(rf"(?<![0-9]){digits}(?![0-9])")
+        windows = [w for w in windows if exact.search(w)]
     street_found = _phrase_found([number, *words], windows)
 
     zip_code = re.sub(r"\D", "", intake.get("service_zip") or "")[:5]

@@ -36,17 +36,30 @@ STATUS_NEXT = {
     "completed": "Your numbers are live with us. You can now cancel the old service "
     "for them.",
     "rejected": "Your current provider sent the request back. Fix the detail below "
-    "and send the corrected request from the chat.",
+    "and send the corrected request, from the chat or the step-by-step pages.",
     "cancelled": "This request was cancelled. Start a new one in the chat whenever "
     "you're ready.",
 }
+
+# The end of a status e-mail's subject, "Your porting request PR-…: …".
+STATUS_SUBJECTS = {
+    "submitted": "received again",
+    "in_review": "in review",
+    "sent_to_carrier": "sent to your current provider",
+    "foc_confirmed": "port date confirmed",
+    "completed": "completed",
+    "rejected": "needs a correction",
+    "cancelled": "cancelled",
+}
+REDATED_SUBJECT = "new port date"
 
 # Which statuses can follow which.
 ALLOWED = {
     "submitted": ("in_review", "rejected", "cancelled"),
     "in_review": ("sent_to_carrier", "rejected", "cancelled"),
     "sent_to_carrier": ("foc_confirmed", "rejected", "cancelled"),
-    "foc_confirmed": ("completed", "rejected", "cancelled"),
+    # A confirmed request may be confirmed again when the carrier moves the date.
+    "foc_confirmed": ("foc_confirmed", "completed", "rejected", "cancelled"),
     # The customer's corrected resubmission brings a rejected request back.
     "rejected": ("submitted", "in_review", "cancelled"),
     "completed": (),

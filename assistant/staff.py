@@ -12,6 +12,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import holidays
 import pyotp
 from flask import Blueprint
 from flask import abort
@@ -51,12 +52,14 @@ from assistant.models import StaffUser
 from assistant.models import StatusEvent
 from assistant.models import utcnow
 from assistant.numbers import format_number
+from assistant.schedule import format_date
 from assistant.submission import request_documents
 from assistant.submission import status_lines
 from flows.engine import mermaid
 from flows.intake import INTAKE
 from flows.intake import MESSAGING_LABELS
 from flows.intake import TYPE_LABELS
+from forms.intake import ACCOUNT_TYPES
 from forms.staff import FilterForm
 from forms.staff import LoginForm
 from forms.staff import OtpForm
@@ -105,6 +108,9 @@ FIELD_LABELS = [
     ("contact_phone", "Contact phone"),
     ("requested_date", "Requested port date"),
 ]
+# Rows about the numbers that stay, which apply to a partial port only.
+PARTIAL_PORT_FIELDS = {"remaining_numbers", "remaining_numbers_action", "new_btn"}
+ACCOUNT_TYPE_LABELS = {choice.value: choice.label for choice in ACCOUNT_TYPES}
 SECRET_LABELS = [
     ("account_number", "Account number"),
     ("pin", "PIN / passcode"),
@@ -377,6 +383,13 @@ def _flow_tables() -> list[dict]:
     return [_flow_table(INTAKE)]
 
 
+def _listed(names) -> list[str]:
+    # transitions takes one condition name as well as a list of them.
+    if not names:
+        return []
+    return [names] if isinstance(names, str) else list(names)
+
+
 def _flow_table(flow) -> dict:
     """A flow's steps, each state's ways on, and its Mermaid diagram."""
     labels = dict(flow.steps)
@@ -386,8 +399,8 @@ def _flow_table(flow) -> dict:
         way = {
             "trigger": transition["trigger"],
             "dest": transition["dest"],
-            "when": transition.get("conditions") or [],
-            "unless": transition.get("unless") or [],
+            "when": _listed(transition.get("conditions")),
+            "unless": _listed(transition.get("unless")),
         }
         sources = transition["source"]
         if sources == "*":
@@ -437,12 +450,13 @@ def change_status(reference: str):
             "error",
         )
         return _detail_page(port_request, _status_form(port_request), status=409)
-    if not form.validate_on_submit() or not _foc_date_ahead(form):
+    if not form.validate_on_submit() or not _foc_date_bookable(form, port_request):
         return _detail_page(port_request, form, status=400)
 
     new = form.status.data
     note = (form.note.data or "").strip() or None
     rejected = new == "rejected"
+    earlier_date = port_request.foc_date if new == port_request.status else None
     values = {
         "status": new,
         "updated_at": utcnow(),
@@ -451,11 +465,13 @@ def change_status(reference: str):
     }
     if new == "foc_confirmed":
         values["foc_date"] = form.foc_date.data.isoformat()
-    # Compare and set: of two staff changing the status at once, one wins.
+    # Compare and set: of two staff changing the status at once, one wins; of
+    # two moving a confirmed date at once, too.
     changed = db.session.execute(
         update(PortRequest)
         .where(PortRequest.id == port_request.id)
         .where(PortRequest.status == port_request.status)
+        .where(PortRequest.foc_date.is_not_distinct_from(port_request.foc_date))
         .values(**values)
     )
     if changed.rowcount != 1:
@@ -480,6 +496,7 @@ def change_status(reference: str):
         port_request,
         event.id,
         status_lines(port_request.reference, port_request.contact_email),
+        earlier_date=earlier_date,
     )
     db.session.commit()
     log.info(
@@ -487,10 +504,10 @@ def change_status(reference: str):
     )
     delivery.send_after_commit()
 
-    flash(
-        f"Status changed to “{STATUS_LABELS[new]}”. The customer has been e-mailed.",
-        "success",
-    )
+    done = f"Status changed to “{STATUS_LABELS[new]}”."
+    if earlier_date:
+        done = f"Port date moved to {format_date(form.foc_date.data)}."
+    flash(f"{done} The customer has been e-mailed.", "success")
     return redirect(url_for("staff.detail", reference=port_request.reference))
 
 
@@ -535,19 +552,39 @@ def package(reference: str):
     )
 
 
-def _foc_date_ahead(form: StatusChangeForm) -> bool:
-    """A confirmed port date is today or later in the provider's time zone."""
+def _foc_date_bookable(form: StatusChangeForm, port_request: PortRequest) -> bool:
+    """A confirmed port date is a business day, today or later in the provider's
+    time zone, and differs from the date already confirmed."""
     if form.status.data != "foc_confirmed":
         return True
+    problem = _foc_date_problem(form.foc_date.data, port_request)
+    if problem:
+        form.foc_date.errors.append(problem)
+    return not problem
+
+
+def _foc_date_problem(day: date, port_request: PortRequest) -> str | None:
     today = _today()
-    if form.foc_date.data >= today:
-        return True
-    form.foc_date.errors.append(
-        f"The confirmed port date {form.foc_date.data.isoformat()} is before today "
-        f"({today.isoformat()}, {current_app.config['TIMEZONE']}). Enter the FOC "
-        "date from the carrier's confirmation."
-    )
-    return False
+    named = f"The confirmed port date {day.isoformat()} ({format_date(day)})"
+    ask = "Enter the FOC date from the carrier's confirmation."
+    if day < today:
+        return (
+            f"The confirmed port date {day.isoformat()} is before today "
+            f"({today.isoformat()}, {current_app.config['TIMEZONE']}). {ask}"
+        )
+    if day.weekday() >= 5:
+        return f"{named} is a {day:%A}; carriers don't port on weekends. {ask}"
+    holiday = holidays.country_holidays("US", years=day.year).get(day)
+    if holiday:
+        return (
+            f"{named} is {holiday}, a US federal holiday; carriers don't port on "
+            f"holidays. {ask}"
+        )
+    if port_request.status == "foc_confirmed" and port_request.foc_date == (
+        day.isoformat()
+    ):
+        return f"{named} is already the confirmed date. Enter the new date to move it."
+    return None
 
 
 def _today() -> date:
@@ -579,7 +616,8 @@ def _request_or_404(reference: str) -> PortRequest:
 def _status_form(port_request: PortRequest, formdata=None) -> StatusChangeForm:
     form = StatusChangeForm(formdata=formdata)
     form.status.choices = choices(
-        (status, STATUS_LABELS[status]) for status in ALLOWED[port_request.status]
+        (status, _choice_label(status, port_request.status))
+        for status in ALLOWED[port_request.status]
     )
     form.reason.choices = choices(
         [("", "Not a rejection")]
@@ -588,6 +626,12 @@ def _status_form(port_request: PortRequest, formdata=None) -> StatusChangeForm:
     if formdata is None:
         form.current.data = port_request.status
     return form
+
+
+def _choice_label(status: str, current: str) -> str:
+    if status == current == "foc_confirmed":
+        return "Port date confirmed (FOC): a new date"
+    return STATUS_LABELS[status]
 
 
 def _detail_page(port_request, form, revealed: bool = False, status: int = 200):
@@ -609,7 +653,9 @@ def _detail_page(port_request, form, revealed: bool = False, status: int = 200):
         r=port_request,
         form=form,
         field_rows=[
-            (label, _shown(key, fields.get(key))) for key, label in FIELD_LABELS
+            (label, _shown(key, fields.get(key)))
+            for key, label in FIELD_LABELS
+            if not (key in PARTIAL_PORT_FIELDS and not fields.get("partial_port"))
         ]
         + [(_extra_label(key), _shown(key, fields.get(key))) for key in extra],
         secret_rows=[(label, shown[name]) for name, label in SECRET_LABELS],
@@ -640,6 +686,8 @@ def _shown(key: str, value) -> str:
         return MESSAGING_LABELS.get(value, value)
     if key in ("new_btn", "contact_phone") and str(value).startswith("+"):
         return format_number(value)
+    if key == "account_type":
+        return ACCOUNT_TYPE_LABELS.get(value, str(value))
     if key == "remaining_numbers_action":
         return {"keep": "kept in service", "disconnect": "disconnected"}.get(
             value, str(value)

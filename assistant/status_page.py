@@ -12,6 +12,7 @@ from assistant.lifecycle import STATUS_LABELS
 from assistant.lifecycle import STATUS_NEXT
 from assistant.numbers import format_number
 from assistant.submission import find_request
+from assistant.submission import port_date_words
 from forms.intake import StatusForm
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,16 @@ def status():
         reason=reason if found.status == "rejected" else None,
         note=found.rejection_note if found.status == "rejected" else None,
         history=[
-            (event.created_at, STATUS_LABELS[event.status]) for event in found.events
+            {
+                "when": event.created_at,
+                "what": STATUS_LABELS[event.status],
+                "port_date": port_date_words(event.foc_date) if event.foc_date else "",
+                "note": event.note or "",
+            }
+            for event in found.events
         ],
         numbers=[format_number(e164) for e164 in found.e164s],
+        port_date=port_date_words,
     )
     return _no_store(page)
 

@@ -1,6 +1,7 @@
 """Turning a signed intake into a porting request, and looking requests up."""
 
 import logging
+from datetime import date
 from datetime import datetime
 
 from flask import current_app
@@ -320,11 +321,30 @@ def status_lines(reference: str, email: str) -> list[str]:
         ]
     lines = [f"{request.reference}: {STATUS_LABELS[request.status]}."]
     if request.status == "foc_confirmed" and request.foc_date:
-        lines.append(f"Port date: {request.foc_date}.")
+        lines.append(f"Port date: {port_date_words(request.foc_date)}.")
     lines.append(STATUS_NEXT[request.status])
     if request.status == "rejected" and request.rejection_code:
         reason = REASON_BY_CODE[request.rejection_code]
         lines.append(f"What to fix: {reason.guidance}")
-        if request.rejection_note:
-            lines.append(f"Note from our team: {request.rejection_note}")
+    note = _latest_note(request)
+    if note:
+        lines.append(f"Note from our team: {note}")
     return lines
+
+
+def port_date_words(iso_date: str) -> str:
+    """A stored port date as customers read it, like "Friday, December 11, 2026"."""
+    try:
+        return schedule.format_date(date.fromisoformat(iso_date))
+    except ValueError:
+        return iso_date
+
+
+def _latest_note(request: PortRequest) -> str | None:
+    """The team's note on the change that set the current status, if any."""
+    if request.status == "rejected":
+        return request.rejection_note
+    latest = request.events[-1] if request.events else None
+    if latest is None or latest.status != request.status:
+        return None
+    return latest.note

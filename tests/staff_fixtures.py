@@ -20,6 +20,7 @@ from assistant.models import RequestNumber
 from assistant.models import StatusEvent
 from assistant.models import hash_token
 from assistant.models import utcnow
+from assistant.schedule import add_business_days
 from tests.intake_data import LOA_DETAILS
 
 STAFF_EMAIL = "porter@rallycorp.example"
@@ -30,8 +31,11 @@ PIN = "4821"
 BTN = "+14158675300"
 LOA_BYTES = b"%PDF-1.4\n% signed LOA for the tests\n%%EOF\n"
 BILL_BYTES = b"%PDF-1.4\n% March bill\n%%EOF\n"
-# A port date the carrier could confirm on any day the tests run.
-FOC_DATE = (date.today() + timedelta(days=30)).isoformat()
+# A port date the carrier could confirm on any day the tests run: a business day.
+FOC_DAY = add_business_days(date.today() + timedelta(days=30), 1)
+FOC_DATE = FOC_DAY.isoformat()
+# The same date as the customer reads it, like "Friday, December 11, 2026".
+FOC_WORDS = f"{FOC_DAY:%A}, {FOC_DAY:%B} {FOC_DAY.day}, {FOC_DAY.year}"
 
 FIELDS = {
     **LOA_DETAILS,

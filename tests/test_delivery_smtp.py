@@ -513,7 +513,7 @@ def test_without_a_configured_address_the_links_use_the_site_that_was_used(app):
     with app.app_context():
         [team] = outbox("Porting Request")
         [confirmation] = outbox("We've received")
-        [update] = outbox("Update on your porting request")
+        [update] = outbox("Your porting request")
         team_text = body_text(parsed(team.raw))
         team_html = parsed(team.raw).get_body(preferencelist=("html",)).get_content()
         confirmation_text = body_text(parsed(confirmation.raw))
@@ -522,4 +522,42 @@ def test_without_a_configured_address_the_links_use_the_site_that_was_used(app):
     assert f'href="{SITE}/staff/requests/{reference}"' in team_html
     assert f"check the status any time at {SITE}/status with" in confirmation_text
     assert f"check the details any time at {SITE}/status with" in update_text
-    assert f"open the chat at {SITE}/chat" in update_text
+    assert (
+        f"open the chat at {SITE}/chat, or the step-by-step pages at {SITE}/port"
+        in (update_text)
+    )
+    assert '(they work without JavaScript). Choose "Check a request"' in update_text
+
+
+@pytest.mark.parametrize(
+    ("unit", "address"),
+    [
+        ("", "Service address: 350 5th Ave, New York, NY 10118"),
+        ("Floor 86", "Service address: 350 5th Ave Floor 86, New York, NY 10118"),
+    ],
+)
+def test_the_summary_and_confirmation_read_without_stray_spaces_or_plurals(
+    app, unit, address
+):
+    with app.app_context():
+        request = add_request(queue=True)
+        request.fields = {
+            **request.fields,
+            "service_street": "350 5th Ave",
+            "service_unit": unit,
+            "service_city": "New York",
+            "service_state": "NY",
+            "service_zip": "10118",
+        }
+        db.session.query(OutboxMessage).delete()
+        delivery.queue_submission(request, [])
+        db.session.commit()
+        [team] = outbox("Porting Request")
+        [confirmation] = outbox("We've received")
+        team_text = body_text(parsed(team.raw))
+        team_html = parsed(team.raw).get_body(preferencelist=("html",)).get_content()
+        confirmation_text = body_text(parsed(confirmation.raw))
+    assert address in team_text
+    assert address.removeprefix("Service address: ") in team_html
+    assert "request to move 1 number to" in confirmation_text
+    assert "number(s)" not in confirmation_text

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from assistant import documents
@@ -166,6 +168,75 @@ def test_another_address_is_an_address_finding(street, city, detail):
     assert not finding.ok
     assert finding.detail.startswith(detail)
     assert "123 Main Street" in finding.message
+
+
+NEW_YORK = {"service_city": "New York", "service_state": "NY", "service_zip": "10036"}
+
+
+def new_york_intake(street: str) -> dict:
+    return {**INTAKE, **NEW_YORK, "service_street": street}
+
+
+@pytest.mark.parametrize(
+    ("street", "printed"),
+    [
+        ("350 5th Ave", "350 5th Ave, New York, NY 10036"),
+        ("350 5th Ave", "350 FIFTH AVENUE"),
+        ("350 Fifth Avenue", "350 5th Ave"),
+        ("225 W 42nd St", "225 West 42nd Street"),
+        ("225 W 42nd St", "225 W 42ND ST"),
+        ("225 E 21st St", "225 EAST 21ST ST"),
+        ("100 1st Ave", "100 1st Ave"),
+        ("10 W 42nd St", "10 W 42nd St"),
+        ("42 3rd St", "42 3rd St"),
+        ("1600 Pennsylvania Ave NW", "1600 Pennsylvania Ave NW"),
+        ("1600 Pennsylvania Ave NW", "1600 PENNSYLVANIA AVENUE NORTHWEST"),
+    ],
+)
+def test_a_house_number_before_a_numbered_street_matches(street, printed):
+    text = bill_text(street=printed, city="New York, NY 10036")
+
+    finding = findings_by_code("bill", text, new_york_intake(street))["address"]
+
+    assert finding.ok
+    assert finding.detail == "street found; ZIP found; city found"
+
+
+@pytest.mark.parametrize(
+    "street", ["350 5th Ave", "10 W 42nd St", "1600 Pennsylvania Ave NW"]
+)
+def test_a_numbered_street_matches_in_a_pdf_bill_drawn_glyph_by_glyph(street):
+    bill = replace(docgen.Bill(), street=street, city_line="New York, NY 10036")
+    pdf = docgen.text_pdf_bill(bill, glyph_by_glyph=True)
+    text = documents.read_text(pdf, "application/pdf")
+
+    finding = findings_by_code("bill", text, new_york_intake(street))["address"]
+
+    assert finding.ok
+    assert finding.detail == "street found; ZIP found; city found"
+
+
+@pytest.mark.parametrize(
+    ("street", "printed"),
+    [
+        ("350 5th Ave", "1350 5th Ave"),
+        ("350 5th Ave", "350 6th Ave"),
+        ("350 5th Ave", "35 5th Ave"),
+        ("10 W 42nd St", "10 W 43rd St"),
+        ("10 W 42nd St", "110 W 42nd St"),
+        ("10 W 42nd St", "10 W 142nd St"),
+        ("42 3rd St", "42 3 Main St"),
+        ("1600 Pennsylvania Ave NW", "1601 Pennsylvania Ave NW"),
+    ],
+)
+def test_another_house_or_street_number_is_an_address_finding(street, printed):
+    text = bill_text(street=printed, city="New York, NY 10036")
+
+    finding = findings_by_code("bill", text, new_york_intake(street))["address"]
+
+    assert not finding.ok
+    assert finding.detail.startswith("street not found; ZIP found")
+    assert f"We couldn't find your service address, {street}," in finding.message
 
 
 def test_a_street_given_with_its_unit_matches_the_bill_without_it():

@@ -1,5 +1,6 @@
 import io
 import json
+import re
 import zipfile
 from datetime import UTC
 from datetime import datetime
@@ -22,6 +23,7 @@ from flows.intake import INTAKE
 from tests.staff_fixtures import ACCOUNT_NUMBER
 from tests.staff_fixtures import BILL_BYTES
 from tests.staff_fixtures import FOC_DATE
+from tests.staff_fixtures import FOC_WORDS
 from tests.staff_fixtures import LOA_BYTES
 from tests.staff_fixtures import PIN
 from tests.staff_fixtures import STAFF_EMAIL
@@ -240,6 +242,17 @@ def test_the_detail_page_shows_every_field_with_the_account_details_masked(
     assert "<dd>••••</dd>" in page
 
 
+def test_the_detail_page_labels_choices_and_leaves_out_rows_that_do_not_apply(
+    staff, reference
+):
+    page = text_of(staff.get(f"/staff/requests/{reference}"))
+
+    assert "<dt>Account type</dt><dd>Business</dd>" in page
+    assert "<dt>Partial port</dt><dd>no</dd>" in page
+    assert "Numbers that stay" not in page
+    assert "New billing number" not in page
+
+
 def test_revealing_the_account_details_shows_them_once_and_records_who(
     app, staff, reference
 ):
@@ -289,8 +302,8 @@ def test_rejecting_records_who_and_why_and_emails_the_customer_the_guidance(
             STAFF_EMAIL,
         )
         assert event.note == "The carrier says the PIN expired on March 3."
-        [email] = outbox("Update on your porting request")
-        assert email.subject == f"Update on your porting request {reference}"
+        [email] = outbox("Your porting request")
+        assert email.subject == f"Your porting request {reference}: needs a correction"
         assert email.recipients == "jane.doe@acmeplumbing.com"
         assert email.status == "sent"
         text = body_text(parsed(email.raw))
@@ -314,8 +327,11 @@ def test_a_confirmed_port_date_is_saved_and_sent_to_the_customer(app, client):
         request = find_request(reference)
         assert (request.status, request.foc_date) == ("foc_confirmed", FOC_DATE)
         assert request.events[-1].foc_date == FOC_DATE
-        [email] = outbox("Update on your porting request")
-        assert f"Port date: {FOC_DATE}." in body_text(parsed(email.raw))
+        [email] = outbox("Your porting request")
+        assert email.subject == f"Your porting request {reference}: port date confirmed"
+        text = body_text(parsed(email.raw))
+    assert f"Port date: {FOC_WORDS}." in text
+    assert FOC_DATE not in text
 
 
 @pytest.mark.parametrize(
@@ -356,7 +372,7 @@ def test_a_status_change_the_lifecycle_or_the_form_forbids_is_refused(
     assert message in text_of(response)
     with app.app_context():
         assert find_request(reference).status == start
-        assert outbox("Update") == []
+        assert outbox("Your porting request") == []
 
 
 # 02:00 UTC on 4 December is still 3 December in New York, the default zone.
@@ -387,7 +403,7 @@ def test_a_confirmed_port_date_before_today_in_the_providers_zone_is_refused(
             return
         assert response.status_code == 400
         assert (request.status, request.foc_date) == ("sent_to_carrier", None)
-        assert outbox("Update") == []
+        assert outbox("Your porting request") == []
     message = (
         f"The confirmed port date {foc_date} is before today (2026-12-03, "
         "America/New_York). Enter the FOC date from the carrier&#39;s confirmation."
@@ -395,6 +411,148 @@ def test_a_confirmed_port_date_before_today_in_the_providers_zone_is_refused(
     page = text_of(response)
     assert page.count(message) == 2
     assert page.index('role="alert"') < page.index(message) < page.index("staff-form")
+
+
+ASK_FOC = "Enter the FOC date from the carrier&#39;s confirmation."
+
+
+@pytest.mark.parametrize(
+    ("foc_date", "message"),
+    [
+        (
+            "2026-12-05",
+            "The confirmed port date 2026-12-05 (Saturday, December 5, 2026) is a "
+            "Saturday; carriers don&#39;t port on weekends.",
+        ),
+        (
+            "2026-12-06",
+            "The confirmed port date 2026-12-06 (Sunday, December 6, 2026) is a "
+            "Sunday; carriers don&#39;t port on weekends.",
+        ),
+        (
+            "2026-12-25",
+            "The confirmed port date 2026-12-25 (Friday, December 25, 2026) is "
+            "Christmas Day, a US federal holiday; carriers don&#39;t port on holidays.",
+        ),
+        (
+            "2027-01-18",
+            "The confirmed port date 2027-01-18 (Monday, January 18, 2027) is Martin "
+            "Luther King Jr. Day, a US federal holiday; carriers don&#39;t port on "
+            "holidays.",
+        ),
+        (
+            "2027-07-05",
+            "The confirmed port date 2027-07-05 (Monday, July 5, 2027) is "
+            "Independence Day (observed), a US federal holiday; carriers don&#39;t "
+            "port on holidays.",
+        ),
+    ],
+)
+def test_a_confirmed_port_date_on_a_weekend_or_federal_holiday_is_refused(
+    app, client, foc_date, message
+):
+    app.config["NOW"] = lambda: EVENING_IN_NEW_YORK
+    with app.app_context():
+        add_staff_user()
+        reference = add_request(status="sent_to_carrier").reference
+    sign_in(client)
+
+    response = change_status(
+        client, reference, "sent_to_carrier", "foc_confirmed", foc_date=foc_date
+    )
+
+    assert response.status_code == 400
+    assert text_of(response).count(f"{message} {ASK_FOC}") == 2
+    with app.app_context():
+        request = find_request(reference)
+        assert (request.status, request.foc_date) == ("sent_to_carrier", None)
+        assert outbox("Your porting request") == []
+
+
+def confirm_on(app, client, *dates: str):
+    app.config["NOW"] = lambda: EVENING_IN_NEW_YORK
+    with app.app_context():
+        add_staff_user()
+        reference = add_request(status="sent_to_carrier").reference
+    sign_in(client)
+    current = "sent_to_carrier"
+    responses = []
+    for foc_date in dates:
+        responses.append(
+            change_status(
+                client, reference, current, "foc_confirmed", foc_date=foc_date
+            )
+        )
+        current = "foc_confirmed"
+    return reference, responses
+
+
+def test_a_confirmed_port_date_can_be_moved_recorded_and_emailed(app, client):
+    reference, responses = confirm_on(app, client, "2026-12-11", "2026-12-15")
+
+    assert [r.status_code for r in responses] == [302, 302]
+    page = text_of(client.get(f"/staff/requests/{reference}"))
+    assert "Port date moved to Tuesday, December 15, 2026." in page
+    assert '<option value="foc_confirmed">Port date confirmed (FOC): a new date' in page
+    with app.app_context():
+        request = find_request(reference)
+        assert (request.status, request.foc_date) == ("foc_confirmed", "2026-12-15")
+        assert [(e.status, e.foc_date) for e in request.events[1:]] == [
+            ("foc_confirmed", "2026-12-11"),
+            ("foc_confirmed", "2026-12-15"),
+        ]
+        first, moved = outbox("Your porting request")
+        assert first.subject == f"Your porting request {reference}: port date confirmed"
+        assert moved.subject == f"Your porting request {reference}: new port date"
+        text = body_text(parsed(moved.raw))
+    assert "Port date: Tuesday, December 15, 2026." in text
+    assert (
+        "This date replaces the one we gave you before, Friday, December 11, 2026."
+    ) in text
+
+
+def test_moving_a_confirmed_port_date_to_the_same_date_is_refused(app, client):
+    reference, responses = confirm_on(app, client, "2026-12-11", "2026-12-11")
+
+    assert responses[1].status_code == 400
+    assert (
+        "The confirmed port date 2026-12-11 (Friday, December 11, 2026) is already "
+        "the confirmed date. Enter the new date to move it."
+    ) in text_of(responses[1])
+    with app.app_context():
+        assert len(find_request(reference).events) == 2
+        assert len(outbox("Your porting request")) == 1
+
+
+@pytest.mark.parametrize(
+    ("start", "new", "values"),
+    [
+        ("submitted", "in_review", {}),
+        ("sent_to_carrier", "foc_confirmed", {"foc_date": FOC_DATE}),
+        ("foc_confirmed", "completed", {}),
+        ("submitted", "cancelled", {}),
+    ],
+)
+def test_a_note_on_any_status_change_reaches_the_status_page_and_the_email(
+    app, client, start, new, values
+):
+    note = "We spoke to your provider's porting desk today."
+    with app.app_context():
+        add_staff_user()
+        reference = add_request(status=start).reference
+    sign_in(client)
+
+    response = change_status(client, reference, start, new, note=note, **values)
+
+    assert response.status_code == 302
+    page = look_up(client, reference).text
+    [entry] = re.findall(rf"</time> – {STATUS_LABELS[new]}\b[^<]*</li>", page)
+    assert entry.endswith(f". Note from our team: {escape(note)}</li>")
+    with app.app_context():
+        [email] = outbox("Your porting request")
+        assert find_request(reference).events[-1].note == note
+        text = body_text(parsed(email.raw))
+    assert f"Note from our team: {note}" in text
 
 
 def test_a_refused_change_lists_its_errors_at_the_top_linked_to_their_fields(
@@ -500,7 +658,7 @@ def test_leaving_a_rejection_clears_its_reason_but_keeps_the_history(
             ("rejected", "name_mismatch"),
             ("in_review", None),
         ]
-        assert len(outbox("Update")) == 2
+        assert len(outbox("Your porting request")) == 2
 
 
 def test_the_package_zip_holds_the_loa_documents_and_summaries(app, staff, reference):
@@ -597,7 +755,7 @@ def test_each_rejection_reason_tells_the_customer_what_to_fix(
     page = look_up(staff, reference).get_data(as_text=True)
     assert str(escape(guidance)) in page
     with app.app_context():
-        [email] = outbox("Update on your porting request")
+        [email] = outbox("Your porting request")
         text = body_text(parsed(email.raw))
     assert f"What to fix: {guidance}" in text
     if note:
@@ -626,12 +784,12 @@ def test_a_request_moves_through_every_status_recorded_and_emailed_each_time(
             *[(new, STAFF_EMAIL) for _, new, _ in steps],
         ]
         assert all(e.created_at is not None for e in request.events)
-        emails = outbox("Update on your porting request")
+        emails = outbox("Your porting request")
         bodies = [body_text(parsed(email.raw)) for email in emails]
     assert len(bodies) == 4
     for body, (_, new, _) in zip(bodies, steps, strict=True):
         assert f"{reference}: {STATUS_LABELS[new]}." in body
-    assert f"Port date: {FOC_DATE}." in bodies[2]
+    assert f"Port date: {FOC_WORDS}." in bodies[2]
     detail = text_of(staff.get(f"/staff/requests/{reference}"))
     assert '<option value="in_review">' not in detail
     assert change_status(staff, reference, "completed", "cancelled").status_code == 400
@@ -649,7 +807,7 @@ def test_an_open_request_can_be_cancelled_and_then_stays_closed(app, client, sta
     assert change_status(client, reference, "cancelled", "in_review").status_code == 400
     with app.app_context():
         assert find_request(reference).status == "cancelled"
-        [email] = outbox("Update on your porting request")
+        [email] = outbox("Your porting request")
         assert f"{reference}: Cancelled." in body_text(parsed(email.raw))
 
 
@@ -664,6 +822,10 @@ def test_the_staff_area_shows_the_intake_flow_drawn_from_its_machine(client, ref
         assert f'id="state-{state}"' in page
     assert '<code>proceed</code>: <a href="#state-number_type">' in page
     assert "when type_unknown" in page
+    assert (
+        '<code>edit</code>: <a href="#state-numbers"><code>numbers</code></a>'
+        " when edit_numbers<" in page
+    )
     assert escape(mermaid(INTAKE)) in page
 
 

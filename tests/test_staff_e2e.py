@@ -56,7 +56,7 @@ def test_a_rejected_request_reaches_the_customer_and_comes_back_corrected(
     assert "Status: <strong>Needs a correction</strong>" in page
     assert str(escape(guidance)) in page and NOTE in page
     update = emails(tmp_path)[-1]
-    assert update["Subject"] == f"Update on your porting request {reference}"
+    assert update["Subject"] == f"Your porting request {reference}: needs a correction"
     assert update["To"] == CUSTOMER_EMAIL
     assert guidance in body_text(update) and NOTE in body_text(update)
 

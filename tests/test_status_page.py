@@ -8,12 +8,17 @@ from assistant.lifecycle import STATUS_NEXT
 from assistant.models import PortRequest
 from assistant.models import StatusEvent
 from assistant.models import utcnow
+from tests.conftest import Chat
 from tests.conftest import build_app
 from tests.conftest import make_config
+from tests.intake_data import LOA_DETAILS
 from tests.staff_fixtures import CUSTOMER_EMAIL
 from tests.staff_fixtures import add_request
 from tests.staff_fixtures import csrf_token
 from tests.staff_fixtures import look_up
+from tests.test_intake_resubmit import reject
+from tests.test_intake_resubmit import submit
+from tests.test_wizard import Wizard
 
 NOT_FOUND = (
     "We couldn&#39;t find a request with that reference and e-mail address. Please "
@@ -21,7 +26,7 @@ NOT_FOUND = (
 )
 
 
-def move(reference: str, status: str, **values) -> None:
+def move(reference: str, status: str, note: str | None = None, **values) -> None:
     request = db.session.scalar(
         db.select(PortRequest).where(PortRequest.reference == reference)
     )
@@ -33,6 +38,8 @@ def move(reference: str, status: str, **values) -> None:
             status=status,
             actor="porter@rallycorp.example",
             reason_code=values.get("rejection_code"),
+            foc_date=values.get("foc_date"),
+            note=values.get("rejection_note") or note,
             created_at=utcnow() + timedelta(days=1),
         )
     )
@@ -63,7 +70,7 @@ def test_a_submitted_request_shows_its_status_what_to_do_and_its_history(
     assert "Status: <strong>Submitted</strong>" in page
     assert STATUS_NEXT["submitted"].replace("'", "&#39;") in page
     assert "(415) 867-5309" in page
-    assert f"{utcnow():%B %-d, %Y}</time>: Submitted" in page
+    assert f"{utcnow():%B %-d, %Y}</time> – Submitted</li>" in page
     assert "porter@" not in page and "88123345009" not in page
 
 
@@ -81,17 +88,34 @@ def test_a_rejection_shows_what_to_fix_the_note_and_how_to_resubmit(
     assert "Status: <strong>Needs a correction</strong>" in page
     assert REASON_BY_CODE["service_address"].guidance in page
     assert "Note from our team:</strong> The carrier has &lt;b&gt;Suite 40" in page
-    assert '<a href="/chat">Open the chat</a>' in page
+    assert '<a href="/chat">Open the chat</a>, or use <a href="/port">' in page
+    assert "which work without JavaScript. Choose “Check a request”." in page
     assert f"Enter {reference} and your e-mail address" in page
     assert "Your reference stays the same." in page
-    assert page.index("</time>: Submitted") < page.index("</time>: Needs a correction")
+    assert page.index("</time> – Submitted") < page.index(
+        "</time> – Needs a correction"
+    )
+
+
+def test_a_note_on_any_change_shows_in_the_history(app, client, reference):
+    with app.app_context():
+        move(reference, "in_review", note="We asked your provider for the CSR.")
+    page = look_up(client, reference).text
+    assert (
+        "</time> – In review by our porting team. Note from our team: We asked your "
+        "provider for the CSR.</li>"
+    ) in page
 
 
 def test_a_confirmed_port_shows_the_date(app, client, reference):
     with app.app_context():
         move(reference, "foc_confirmed", foc_date="2027-01-15")
     page = look_up(client, reference).text
-    assert "Status: <strong>Port date confirmed</strong>. Port date: 2027-01-15" in page
+    assert (
+        "Status: <strong>Port date confirmed</strong>. Port date: Friday, January 15, "
+        "2027</p>"
+    ) in page
+    assert "</time> – Port date confirmed. Port date: Friday, January 15, 2027" in page
     assert "What to fix" not in page
 
 
@@ -212,3 +236,30 @@ def test_the_chat_status_look_up_shows_only_the_request_of_that_reference_and_em
         assert theirs not in said and reference not in said
         assert chat.state != "correction"
     assert "Bayside" not in said and "0142" not in said
+
+
+def test_a_rejected_request_is_fixed_and_sent_again_through_the_pages_without_script(
+    app, client
+):
+    reference = submit(Chat(client))
+    reject(app, reference, "service_address", "ZIP on file is 94107")
+
+    wizard = Wizard(client)
+    assert 'value="status"' in wizard.html
+    wizard.choose("status")
+    wizard.form(reference=reference, contact_email=LOA_DETAILS["contact_email"])
+    assert "Needs a correction" in wizard.messages
+    assert "ZIP on file is 94107" in wizard.messages
+    assert wizard.step == "correction"
+    wizard.choose("resubmit")
+    assert wizard.step == "review"
+    wizard.choose("submit")
+    wizard.form(signature_name="Jane Doe", signature_consent="y")
+
+    assert reference in wizard.messages
+    with app.app_context():
+        request = db.session.scalar(
+            db.select(PortRequest).where(PortRequest.reference == reference)
+        )
+        assert request.status == "submitted"
+        assert [event.status for event in request.events] == ["submitted", "submitted"]

@@ -132,3 +132,30 @@ def test_staff_and_status_pages_have_no_serious_axe_violations(
     ]
     assert problems == []
     context.close()
+
+
+@pytest.mark.browser
+def test_staff_tables_scroll_in_their_own_box_at_320_pixels(browser, staff_site):
+    base_url, reference = staff_site
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    page.goto(f"{base_url}/staff/login")
+    page.get_by_label("E-mail").fill(STAFF_EMAIL)
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    press(page, "Sign in")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Porting requests")
+
+    widths = {}
+    for path in ("/staff/", f"/staff/requests/{reference}", "/staff/flows"):
+        page.goto(base_url + path)
+        box = page.locator(".table-scroll").first
+        expect(box).to_have_attribute("tabindex", "0")
+        expect(box).to_have_attribute("role", "region")
+        box.focus()
+        widths[path] = page.evaluate(
+            "[document.documentElement.scrollWidth, window.innerWidth]"
+        )
+        assert serious_violations(page) == []
+
+    assert all(page_width <= 320 for page_width, _ in widths.values()), widths
+    context.close()
