@@ -838,20 +838,28 @@ def remaining_numbers(turn: Turn, event) -> bool:
     if not parsed.numbers and not parsed.issues:
         return False
 
-    for issue in parsed.issues:
-        if issue.code in STAYING_ISSUES:
-            turn.say(issue.message, "notice")
     moving = turn.fields["numbers"]
     staying = [n for n in parsed.numbers if n.e164 not in moving]
     left_out = [n.display for n in parsed.numbers if n.e164 in moving]
     if not staying:
-        turn.errors["remaining_numbers"] = [
-            "Those are the numbers we're moving. Please type the ones that stay "
-            "on the old account, or skip if you're not sure."
-        ]
-        turn.say(turn.errors["remaining_numbers"][0], "error")
+        if left_out:
+            problem = (
+                "Those are the numbers we're moving. Please type the ones that stay "
+                "on the old account, or skip if you're not sure."
+            )
+        else:
+            # Nothing usable at all: say what was wrong with what was typed.
+            problem = " ".join(issue.message for issue in parsed.issues) + (
+                f" Type the numbers that stay with their area code, like "
+                f"{EXAMPLE_PHONE}, or skip if you're not sure."
+            )
+        turn.errors["remaining_numbers"] = [problem]
+        turn.say(problem, "error")
         turn.model.ask()
         return True
+    for issue in parsed.issues:
+        if issue.code in STAYING_ISSUES:
+            turn.say(issue.message, "notice")
     if left_out:
         one = len(left_out) == 1
         turn.say(

@@ -323,3 +323,18 @@ def test_the_wizard_provider_page_names_the_character_the_letter_cannot_print(
 
     assert wizard.step == "provider"
     assert wizard.summary == [f'<a href="#carrier">{UNPRINTABLE}</a>']
+
+
+def test_a_staying_entry_with_no_usable_number_says_what_is_wrong_with_it(chat):
+    to_staying_numbers(chat)
+
+    reply = chat.text("415 867")
+
+    assert chat.state == "remaining_numbers"
+    assert reply["errors"] == {
+        "remaining_numbers": [
+            "“415 867” has too few digits for a phone number; please check it. "
+            "Type the numbers that stay with their area code, like "
+            "(415) 555-2671, or skip if you're not sure."
+        ]
+    }
