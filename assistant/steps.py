@@ -515,6 +515,10 @@ def _begin_group(turn: Turn, keep_shared: bool) -> None:
     # What couldn't move is judged again for each request and listed in its review.
     turn.slots["not_ported"] = []
     turn.slots.pop("has_evidence", None)
+    # The same bill often covers the next request too: it can be used again.
+    turn.slots["reusable"] = [
+        d["id"] for d in turn.slots.get("documents", []) if d["kind"] != "csr"
+    ]
     turn.slots["documents"] = []
     turn.secrets.clear()
     if keep_shared and "carrier" in provider_values:
@@ -1013,8 +1017,46 @@ def schedule_now():
     return override() if callable(override) else datetime.now(UTC)
 
 
+def _reuse_documents(turn: Turn, kinds: list[str]) -> bool:
+    """Use the last request's documents for this one, checked against its numbers."""
+    from assistant.submission import copy_documents
+
+    copies = [
+        doc
+        for doc in copy_documents(turn, turn.slots.pop("reusable", []))
+        if doc["kind"] in kinds
+    ]
+    if not copies:
+        turn.say(
+            "Those documents are no longer here, so please upload the proof "
+            "described above.",
+            "notice",
+        )
+        turn.model.ask()
+        return True
+    turn.slots.setdefault("documents", []).extend(
+        {"id": d["id"], "kind": d["kind"], "filename": d["filename"]} for d in copies
+    )
+    turn.slots["has_evidence"] = True
+    problems = [f for doc in copies for f in doc["findings"] if not f["ok"]]
+    for finding in problems:
+        turn.say(finding["message"], "notice")
+    if problems:
+        turn.say(
+            "You can upload another document, or continue as it is and our team "
+            "will take a look.",
+            "notice",
+        )
+        return True
+    names = ", ".join(doc["filename"] for doc in copies)
+    turn.say(f"Thanks, I've added {names} to this request too, and it looks right.")
+    return turn.proceed()
+
+
 def documents_step(turn: Turn, event) -> bool:
     kinds = EVIDENCE_OF.get(turn.fields.get("number_type"), ["bill"])
+    if event.kind == "choice" and event.value == "reuse":
+        return _reuse_documents(turn, kinds)
     if event.kind == "document":
         doc = event.document
         turn.slots.setdefault("documents", []).append(

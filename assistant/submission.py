@@ -238,6 +238,53 @@ def _check_again(carried: list[Document], fields: dict) -> None:
         ]
 
 
+def copy_documents(turn, ids: list[str]) -> list[dict]:
+    """Copies of this conversation's documents for its current request, checked."""
+    from assistant import documents
+
+    limits = documents.Limits.from_config(current_app.config)
+    copies = []
+    sources = db.session.scalars(
+        select(Document)
+        .where(
+            Document.id.in_(ids),
+            Document.conversation_id == turn.conversation.id,
+        )
+        .order_by(Document.created_at)
+    )
+    for source in sources:
+        if source.data is None:
+            continue
+        content = source.content
+        text = documents.read_text(content, source.media_type, limits)
+        findings = [
+            finding.__dict__
+            for finding in documents.check_document(source.kind, text, turn.fields)
+        ]
+        copy = Document(
+            conversation_id=source.conversation_id,
+            group_index=turn.slots.get("group", 0),
+            kind=source.kind,
+            filename=source.filename,
+            media_type=source.media_type,
+            size=source.size,
+            sha256=source.sha256,
+            findings=findings,
+        )
+        copy.content = content
+        db.session.add(copy)
+        db.session.flush()
+        copies.append(
+            {
+                "id": copy.id,
+                "kind": copy.kind,
+                "filename": copy.filename,
+                "findings": findings,
+            }
+        )
+    return copies
+
+
 def _move_new_documents(turn, request: PortRequest) -> None:
     """Documents uploaded while correcting join the request they correct."""
     carried = {d["id"] for d in turn.slots.get("documents", []) if d.get("carried")}

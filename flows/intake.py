@@ -556,6 +556,8 @@ def input_for(state: str, slots: dict) -> dict:
         upload = {"kind": "upload", "field": "documents", "accept": [*kinds, "csr"]}
         if slots.get("has_evidence"):
             upload["choices"] = [choice("done", "Continue")]
+        elif slots.get("reusable"):
+            upload["choices"] = [choice("reuse", "Use the documents I sent before")]
         return upload
     if state == "csr":
         return {

@@ -3,6 +3,7 @@ from sqlalchemy import select
 
 from assistant.extensions import db
 from assistant.models import PortRequest
+from assistant.submission import request_documents
 from forms.validators import EXAMPLE_PHONE
 from forms.validators import PHONE_MESSAGE
 from tests.conftest import Chat
@@ -266,3 +267,54 @@ def test_a_detail_changed_on_the_next_requests_form_replaces_the_carried_one(app
         "account_number": PROVIDER["account_number"],
         "pin": "7315",
     }
+
+
+def test_the_next_request_can_use_the_bill_sent_for_the_one_before(app, chat):
+    start_numbers(chat, f"{NUMBER_TEXT}, {TOLL_FREE_TEXT}")
+    chat.choose("landline")
+    through_provider(chat)
+    to_documents(chat)
+    chat.upload("bill", bill_of(NUMBER_TEXT, TOLL_FREE_TEXT), "both-numbers.pdf")
+    first = finish(chat)
+    chat.choose("next")
+    chat.choose("yes")
+    chat.choose("none")
+    shown = {f["name"]: f["value"] for f in chat.last["input"]["fields"]}
+    chat.form(**{name: shown[name] for name in PROVIDER})
+    to_documents(chat)
+
+    assert [c["id"] for c in chat.last["input"]["choices"]] == ["reuse"]
+    chat.choose("reuse")
+    assert "I've added both-numbers.pdf to this request too" in chat.said()
+    second = finish(chat)
+
+    with app.app_context():
+        for reference in (first, second):
+            request = db.session.scalar(
+                select(PortRequest).where(PortRequest.reference == reference)
+            )
+            (bill,) = request_documents(request)
+            assert bill.filename == "both-numbers.pdf"
+            numbers = next(f for f in bill.findings if f["code"] == "numbers")
+            assert numbers["ok"], numbers
+
+
+def test_a_bill_without_the_next_requests_number_is_named_when_used_again(chat):
+    start_numbers(chat, f"{NUMBER_TEXT}, {TOLL_FREE_TEXT}")
+    chat.choose("landline")
+    through_provider(chat)
+    to_documents(chat)
+    chat.upload("bill", bill_pdf(), "local-bill.pdf")
+    finish(chat)
+    chat.choose("next")
+    chat.choose("yes")
+    chat.choose("none")
+    shown = {f["name"]: f["value"] for f in chat.last["input"]["fields"]}
+    chat.form(**{name: shown[name] for name in PROVIDER})
+    to_documents(chat)
+
+    chat.choose("reuse")
+
+    assert chat.state == "documents"
+    assert "We couldn't find the number ending in 2671 on this bill." in chat.said()
+    assert [c["id"] for c in chat.last["input"]["choices"]] == ["done"]
