@@ -269,12 +269,14 @@ def test_a_detail_changed_on_the_next_requests_form_replaces_the_carried_one(app
     }
 
 
-def test_the_next_request_can_use_the_bill_sent_for_the_one_before(app, chat):
+def to_second_documents(chat, bill: bytes, filename: str) -> str:
+    """Send the local part of a mixed list with ``bill``; reach the toll-free part's
+    documents step with the provider details carried over."""
     start_numbers(chat, f"{NUMBER_TEXT}, {TOLL_FREE_TEXT}")
     chat.choose("landline")
     through_provider(chat)
     to_documents(chat)
-    chat.upload("bill", bill_of(NUMBER_TEXT, TOLL_FREE_TEXT), "both-numbers.pdf")
+    chat.upload("bill", bill, filename)
     first = finish(chat)
     chat.choose("next")
     chat.choose("yes")
@@ -282,6 +284,12 @@ def test_the_next_request_can_use_the_bill_sent_for_the_one_before(app, chat):
     shown = {f["name"]: f["value"] for f in chat.last["input"]["fields"]}
     chat.form(**{name: shown[name] for name in PROVIDER})
     to_documents(chat)
+    return first
+
+
+def test_the_next_request_can_use_the_bill_sent_for_the_one_before(app, chat):
+    both = bill_of(NUMBER_TEXT, TOLL_FREE_TEXT)
+    first = to_second_documents(chat, both, "both-numbers.pdf")
 
     assert [c["id"] for c in chat.last["input"]["choices"]] == ["reuse"]
     chat.choose("reuse")
@@ -300,18 +308,7 @@ def test_the_next_request_can_use_the_bill_sent_for_the_one_before(app, chat):
 
 
 def test_a_bill_without_the_next_requests_number_is_named_when_used_again(chat):
-    start_numbers(chat, f"{NUMBER_TEXT}, {TOLL_FREE_TEXT}")
-    chat.choose("landline")
-    through_provider(chat)
-    to_documents(chat)
-    chat.upload("bill", bill_pdf(), "local-bill.pdf")
-    finish(chat)
-    chat.choose("next")
-    chat.choose("yes")
-    chat.choose("none")
-    shown = {f["name"]: f["value"] for f in chat.last["input"]["fields"]}
-    chat.form(**{name: shown[name] for name in PROVIDER})
-    to_documents(chat)
+    to_second_documents(chat, bill_pdf(), "local-bill.pdf")
 
     chat.choose("reuse")
 
