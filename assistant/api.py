@@ -319,7 +319,7 @@ def post_document(conversation_id: str):
         accepted = documents.accept_upload(
             data,
             upload.filename or "document",
-            limits=_limits(),
+            limits=documents.Limits.from_config(current_app.config),
             already_stored_bytes=stored,
         )
     except documents.DocumentRejected as error:
@@ -399,16 +399,6 @@ def _number_list(conversation: Conversation, filename: str, data: bytes):
         "findings": [],
     }
     return jsonify(body), 201
-
-
-def _limits() -> "documents.Limits":
-    config = current_app.config
-    return documents.Limits(
-        max_file_bytes=config["MAX_FILE_BYTES"],
-        max_request_bytes=config["MAX_REQUEST_DOCUMENT_BYTES"],
-        max_pdf_pages=config["MAX_PDF_PAGES"],
-        max_image_pixels=config["MAX_IMAGE_PIXELS"],
-    )
 
 
 def _serializer() -> URLSafeTimedSerializer:

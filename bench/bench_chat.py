@@ -289,6 +289,16 @@ class Customer:
         _pause(think)
         self.say({"form": SIGNATURE}, kind="sign")
 
+    def walk(self, think=None) -> None:
+        """The whole intake, from the first message to the signature."""
+        try:
+            self.opening(think)
+            self.upload(think)
+            self.closing(think)
+            self.sign(think)
+        except requests.RequestException as error:
+            self.errors.append(f"{type(error).__name__}: {error}"[:200])
+
     def health(self, calls: int) -> None:
         for _ in range(calls):
             self._timed("healthz", "GET", "/healthz", 200)
@@ -342,13 +352,7 @@ def run_paced(customers: list[Customer], think: tuple[float, float]) -> float:
 
     def walk(customer: Customer) -> None:
         time.sleep(random.uniform(0, think[1]))
-        try:
-            customer.opening(think)
-            customer.upload(think)
-            customer.closing(think)
-            customer.sign(think)
-        except requests.RequestException as error:
-            customer.errors.append(f"{type(error).__name__}: {error}"[:200])
+        customer.walk(think)
 
     started = time.perf_counter()
     _run_threads(walk, customers)
@@ -369,13 +373,7 @@ def run_steady(rounds: list[list[Customer]], think, spread: float) -> tuple:
         time.sleep(random.uniform(0, spread))
         began[slot] = time.perf_counter()
         for customer in rounds[slot]:
-            try:
-                customer.opening(think)
-                customer.upload(think)
-                customer.closing(think)
-                customer.sign(think)
-            except requests.RequestException as error:
-                customer.errors.append(f"{type(error).__name__}: {error}"[:200])
+            customer.walk(think)
         ended[slot] = time.perf_counter()
 
     threads = [
@@ -403,10 +401,7 @@ def _run_threads(target, customers: list[Customer]) -> None:
 def warm_up(base: str, first_index: int) -> int:
     """Two whole intakes, so every worker has imported and cached what a turn uses."""
     for customer in make_customers(base, first_index, 2):
-        customer.opening()
-        customer.upload()
-        customer.closing()
-        customer.sign()
+        customer.walk()
         if customer.errors:
             raise RuntimeError(f"warm-up intake failed: {customer.errors}")
     return first_index + 2

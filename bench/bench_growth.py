@@ -185,10 +185,7 @@ def timed_intakes(base: str, first_index: int, count: int) -> tuple[dict, int]:
     """Whole intakes one after the other, then /healthz calls; timings by kind."""
     customers = make_customers(base, first_index, count)
     for customer in customers:
-        customer.opening()
-        customer.upload()
-        customer.closing()
-        customer.sign()
+        customer.walk()
     checker = Customer(base, "", b"")
     checker.health(HEALTH_CALLS)
     timings = {"healthz": checker.timings.get("healthz", [])}
